@@ -1,0 +1,65 @@
+"""Names and meanings of the daily metrics and journey events: the contract between the model,
+the result files and the plots."""
+
+REASONS = ("price", "service", "contagion", "cascade", "other")
+# price: price gap to rivals and the memory of an unfair change dominated the hazard;
+# service: the attitude lost through service experiences (holds, effort, broken promises);
+# contagion: a social tie's recent departure (Nitzan & Libai 2011);
+# cascade: a household member's recent departure (Brockett et al. 2008: one cancellation
+#          predicts the whole household leaving);
+# other: none of these raised the hazard noticeably (the baseline hazard).
+
+CHANNELS = ("self_service", "phone", "rep")
+
+# Daily metrics, in column order; every one is a number per simulated day.
+DAILY_COLUMNS = (
+    "day",                    # 0-based simulated day
+    "active",                 # customers active at the end of the day
+    "active_products",        # products they hold
+    "acquired",               # new customers today
+    "churned",                # customers who left today (all their products with them)
+    *(f"churned_{r}" for r in REASONS),   # ... by main reason
+    "products_lost",          # products those customers held
+    "revenue",                # premium earned today (currency)
+    "cost_claims",            # expected claims cost today
+    "cost_service",           # staff, self-service, reps, listening, acquisition
+    "cost",                   # cost_claims + cost_service
+    "profit",                 # revenue - cost
+    *(f"contacts_{c}" for c in CHANNELS),
+    "calls",                  # phone calls offered to the silos today
+    "abandoned",              # calls that hung up (on hold or on hearing the wait)
+    "abandonment_rate",       # abandoned / calls (0 when no calls)
+    "callbacks",              # calls turned into callbacks
+    "hold_minutes_mean",      # over calls that held (0 when none)
+    "hold_minutes_p90",
+    "hold_minutes_max",
+    "broken_promises",        # callers held longer than they were promised
+    "backlog",                # callers waiting past today's closing
+    "issues_opened",
+    "issues_resolved",
+    "issues_unresolved",      # issues closed unresolved (given up)
+    "renewals",
+    "price_rises",            # renewals with a noticed rise
+    "unfair_share",           # share of active customers whose last price change felt unfair
+    "attitude_mean",
+    "nps",                    # % promoters - % detractors (reported only, never fed back)
+)
+
+# Journey events for the sampled customers (value column meaning in brackets).
+EVENTS = (
+    "price_change",      # [relative change]
+    "judged_unfair",     # [relative change]
+    "issue",             # [silo index]
+    "self_service",      # [1 resolved, 0 not]
+    "rep_contact",       # [0 helped, 1 handed off, 2 ignored]
+    "call",              # [minutes on hold]
+    "promise_broken",    # [minutes beyond the promise]
+    "abandoned",         # [minutes on hold]
+    "callback",          # [minutes until called back]
+    "transfer",          # [number of transfers so far]
+    "resolved",          # [effort count]
+    "unresolved",        # [effort count]
+    "outreach",          # [1 relevant, 0 off-target]
+    "churned",           # [reason index into REASONS]
+    "saved",             # [retention discount]
+)

@@ -1,0 +1,338 @@
+"""Typed parameters of a cxsim run.
+
+Every number the model uses lives here, with its allowed range and a comment that names its
+source ([S] published, [S?] second-hand, see ../shared/MODEL-NOTES.md) or says "assumption".
+These dataclasses are also the Hydra structured-config schemas (``sim.config`` registers
+them), so a typo or an out-of-range value fails before any run starts.
+
+Only the standard library is imported here: kernels, the model and the command line all
+read these objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def p(default: Any, lo: float | None = None, hi: float | None = None,
+      choices: tuple | None = None, **kw: Any) -> Any:
+    """A dataclass field with its allowed range (inclusive) or allowed choices."""
+    meta = {"lo": lo, "hi": hi, "choices": choices}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata=meta, **kw)
+    return field(default=default, metadata=meta, **kw)
+
+
+# ----------------------------------------------------------------------------------------
+@dataclass
+class PopulationParams:
+    size: int = p(10_000, 1, 50_000_000)            # customers (households) at the start
+    # share of customers holding 1, 2, 3, 4 products (the multi-product "platinum" customer
+    # holds several cars, a house, an apartment: seed 001). Assumption.
+    product_mix: list = p([0.50, 0.28, 0.14, 0.08])
+    tenure_mean_years: float = p(6.0, 0.0, 50.0)    # mean tenure at start, exponential; assumption
+    regions: int = p(10, 1, 1000)                   # regions; moving region changes risk cost; assumption
+    annual_move_rate: float = p(0.06, 0.0, 1.0)     # share moving region per year; assumption
+    ties_mean: float = p(6.0, 0.0, 100.0)           # mean social ties per customer; assumption
+    # customers insured as separate policies within one extended family; a family member's
+    # departure drives the cascade reason (Brockett et al. 2008). Mean size: assumption.
+    household_size_mean: float = p(1.5, 1.0, 20.0)
+    tie_locality: float = p(0.8, 0.0, 1.0)          # share of ties within the own region; assumption
+    rep_book_size: int = p(400, 1, 1_000_000)       # customers per sales rep; assumption
+    # share of customers who take issues to their rep first (seed 000: customers take service
+    # issues to their sales rep before or instead of the service organisation). Assumption.
+    rep_first_share: float = p(0.25, 0.0, 1.0)
+    # share of customers who try self-service first without any push. Gartner 2019 [S]:
+    # 70% try self-service somewhere in the journey; first-choice share is an assumption.
+    self_service_first_share: float = p(0.35, 0.0, 1.0)
+    acquisition_per_year: float = p(0.10, 0.0, 5.0)  # new customers per year / initial size; assumption
+    journey_sample: int = p(200, 0, 1_000_000)       # customers whose events are logged
+
+
+@dataclass
+class MarketParams:
+    premium_per_product: float = p(1000.0, 1.0, 1e7)  # mean annual premium per product (currency); assumption
+    premium_sd_log: float = p(0.35, 0.0, 3.0)         # dispersion of risk cost across customers; assumption
+    base_margin: float = p(0.25, -0.9, 10.0)          # premium = risk cost x (1 + margin); assumption
+    # competitors' quote relative to risk cost x (1 + base margin); <1 means cheaper rivals.
+    competitor_price_ratio: float = p(1.0, 0.1, 10.0)  # assumption
+    annual_cost_inflation: float = p(0.03, -0.5, 1.0)  # claims-cost trend passed on at renewal; assumption
+    region_cost_sd_log: float = p(0.15, 0.0, 2.0)      # risk-cost change on moving region (lognormal sd); assumption
+    discount_rate_annual: float = p(0.08, 0.0, 1.0)    # for NPV of profit; assumption
+
+
+@dataclass
+class SiloParams:
+    """One service silo (a phone queue). Staff scale with the population."""
+    staff_per_10k: float = p(1.5, 0.0, 10_000.0)   # agents on duty per 10,000 customers; assumption
+    open_hours: float = p(10.0, 0.5, 24.0)         # hours open per day; assumption
+    handle_minutes: float = p(8.0, 0.1, 600.0)     # mean handling time (exponential); assumption
+    fcr: float = p(0.70, 0.0, 1.0)                 # first-contact resolution; assumption
+    # share of all issues that belong to this silo (normalised across silos); assumption
+    issue_share: float = p(0.33, 0.0, 1.0)
+
+
+@dataclass
+class SilosParams:
+    billing: SiloParams = field(default_factory=lambda: SiloParams(issue_share=0.40))
+    claims: SiloParams = field(default_factory=lambda: SiloParams(
+        issue_share=0.35, handle_minutes=12.0, fcr=0.60))
+    retention: SiloParams = field(default_factory=lambda: SiloParams(
+        issue_share=0.25, handle_minutes=10.0, fcr=0.75, staff_per_10k=1.0))
+
+
+SILO_NAMES = ("billing", "claims", "retention")
+
+
+@dataclass
+class RepParams:
+    hours_per_day: float = p(7.5, 0.0, 24.0)         # working hours; assumption
+    minutes_per_issue: float = p(20.0, 1.0, 600.0)   # a rep's time for one service issue; assumption
+    rep_fcr: float = p(0.80, 0.0, 1.0)              # a rep who helps resolves this share; assumption
+    # probabilities that a rep who receives a service issue helps / hands off; the rest is
+    # ignored. Set by the policy's incentive scheme (policy.rep_*); these are the defaults
+    # under balanced incentives. Assumption.
+    cost_per_day: float = p(300.0, 0.0, 1e6)        # fully loaded rep cost per day; assumption
+    outreach_minutes: float = p(10.0, 0.0, 600.0)   # rep time per outreach contact; assumption
+
+
+@dataclass
+class BehaviourParams:
+    # --- service issues -------------------------------------------------------------
+    issues_per_product_year: float = p(0.8, 0.0, 365.0)   # assumption
+    # probability of a billing query right after a price rise, by explanation; assumption
+    price_query_prob_explained: float = p(0.10, 0.0, 1.0)
+    price_query_prob_unexplained: float = p(0.35, 0.0, 1.0)
+    patience_minutes_mean: float = p(30.0, 0.0, 100_000.0)  # mean caller patience (exponential); assumption
+    # share of issues a caller must get fixed (a reservation, a claim): they hold however
+    # long it takes. An 8-hour hold needs captive callers or callbacks (MODEL-NOTES). Assumption.
+    captive_share: float = p(0.15, 0.0, 1.0)
+    # announcing queue position roughly halves abandonment (Munichor & Rafaeli 2007) [S];
+    # implemented as a patience multiplier. Magnitude: assumption.
+    position_patience_multiplier: float = p(2.0, 1.0, 100.0)
+    retry_after_abandon: float = p(0.85, 0.0, 1.0)          # call back next day after abandoning; assumption
+    retry_after_unresolved: float = p(0.80, 0.0, 1.0)       # contact again when not resolved; assumption
+    max_contacts: int = p(4, 1, 50)                         # give up after this many contacts; assumption
+    low_effort_max: int = p(1, 1, 50)                       # contacts+switches+transfers counted as low effort; assumption
+    callback_accept: float = p(0.8, 0.0, 1.0)               # share accepting an offered callback; assumption
+    # --- experience against expectation (Oliver 1980 [S]) --------------------------------
+    expected_wait_minutes: float = p(10.0, 0.0, 10_000.0)  # initial expected hold; assumption
+    expectation_learning: float = p(0.3, 0.0, 1.0)          # weight of the latest hold in the expectation; assumption
+    disconfirmation_per_hour: float = p(0.06, 0.0, 10.0)    # attitude per hour of wait beyond expectation; assumption
+    loss_aversion: float = p(2.0, 1.0, 10.0)                # losses weigh about twice gains [A]
+    wait_pain_per_hour: float = p(0.03, 0.0, 10.0)          # attitude per hour held, whatever was expected; assumption
+    # a promised wait raises satisfaction only if met (Kumar, Kalwani & Dada 1997 [S]); delay
+    # hurts more when the provider seems in control (Taylor 1994 [S]). Magnitude: assumption.
+    broken_promise_penalty: float = p(0.25, 0.0, 10.0)
+    callback_wait_weight: float = p(0.2, 0.0, 1.0)          # a callback delay hurts this much of a hold; assumption
+    # attitude change when an issue closes, by outcome; tuned toward Gartner's stay-or-go
+    # 61/37/27 (low-effort resolved / high-effort resolved / unresolved) [S]. Magnitudes: assumption.
+    resolved_low_effort: float = p(0.05, -10.0, 10.0)
+    resolved_high_effort: float = p(-0.35, -10.0, 10.0)
+    unresolved: float = p(-0.60, -10.0, 10.0)
+    # forced from self-service to the phone adds disloyalty (Dixon et al. 2010 [S]); assumption
+    forced_channel_switch: float = p(-0.08, -10.0, 10.0)
+    transfer_penalty: float = p(-0.05, -10.0, 10.0)         # each hand-off; assumption
+    outreach_relevant: float = p(0.03, -10.0, 10.0)         # a relevant outreach contact; assumption
+    outreach_off_target: float = p(-0.05, -10.0, 10.0)      # an off-the-mark call or email; assumption
+    review_call_attitude: float = p(0.10, -10.0, 10.0)      # a rep's pre-renewal review call; assumption
+    # --- attitude -----------------------------------------------------------------------
+    attitude_mean: float = p(0.3, -5.0, 5.0)                # initial attitude, normal; assumption
+    attitude_sd: float = p(0.3, 0.0, 5.0)                   # assumption
+    attitude_half_life_days: float = p(180.0, 1.0, 1e6)     # drift back to own baseline; assumption
+    # --- price fairness (dual entitlement; Kahneman, Knetsch & Thaler 1986 [S]) ---------
+    # P(unfair | rise d, motive m) = logistic(a_m + b*ln(1+d)), a_m set so that a rise of
+    # fairness_reference_rise is judged unfair by the KKT shares: cost pass-through 21-25%,
+    # market/demand driven 71-82%, exploiting lock-in 91% [S].
+    unfair_share_cost: float = p(0.23, 0.001, 0.999)
+    unfair_share_unexplained: float = p(0.76, 0.001, 0.999)
+    unfair_share_lock_in: float = p(0.91, 0.001, 0.999)
+    fairness_reference_rise: float = p(0.20, 0.001, 10.0)  # rise at which the KKT shares hold; assumption
+    fairness_slope: float = p(6.0, 0.0, 100.0)              # b; assumption
+    min_noticed_rise: float = p(0.02, 0.0, 10.0)            # smaller rises are not judged; assumption
+    # a rep's review before renewal earns benefit of the doubt (Campbell 1999 [S]): the
+    # fairness intercept falls by this much (log-odds). Assumption.
+    review_fairness_shift: float = p(1.0, 0.0, 20.0)
+    # the repelling effect of a rise fades after about 12 months (Brockett et al. 2008 [S]);
+    # half-life of the memory of an unfair change: assumption.
+    unfair_half_life_days: float = p(120.0, 1.0, 1e6)
+    # --- churn hazard (proportional hazards, one linear predictor) ----------------------
+    # single-product annual retention about 83%, bundles about 95% (J.D. Power [S]):
+    # annual hazard -ln(0.83) = 0.186 for one product at average attitude and fair price.
+    base_annual_hazard: float = p(0.186, 0.0, 50.0)
+    products_exponent: float = p(1.86, 0.0, 10.0)           # hazard x products^-k: ln(0.276)/ln(2), J.D. Power [S]
+    renewal_hazard_share: float = p(0.7, 0.0, 1.0)          # share of the annual hazard falling at renewal; assumption
+    beta_attitude: float = p(1.2, 0.0, 20.0)                # log-hazard per unit of attitude below its mean; assumption
+    beta_price: float = p(2.0, 0.0, 20.0)                   # log-hazard per log price gap to rivals; semi-elasticity -1.5..-3 [S?]
+    beta_unfair: float = p(1.5, 0.0, 20.0)                  # log-hazard with a fresh unfair price change; assumption
+    beta_tenure: float = p(0.15, 0.0, 5.0)                  # log-hazard reduction per ln(1+tenure years); assumption
+    # a defecting neighbour raises the hazard about 80%, decaying over about a month, weaker
+    # for loyal customers (Nitzan & Libai 2011 [S]).
+    contagion_hazard_ratio: float = p(1.8, 1.0, 100.0)
+    contagion_decay_days: float = p(30.0, 0.1, 10_000.0)
+    contagion_loyal_damping: float = p(0.5, 0.0, 1.0)       # share of the effect left for tenure >= loyal_years; assumption
+    loyal_years: float = p(5.0, 0.0, 100.0)                 # assumption
+    # a household member's departure: one cancellation predicts the whole household leaving
+    # (Brockett et al. 2008 [S]); the size of the effect is an assumption.
+    cascade_hazard_ratio: float = p(8.0, 1.0, 1000.0)
+    cascade_decay_days: float = p(30.0, 0.1, 10_000.0)
+    # a departure's main reason is its largest log-hazard term, if at least this large;
+    # otherwise "other". Assumption.
+    reason_min_log_hazard: float = p(0.2, 0.0, 10.0)
+    # word of mouth: a share of each tie's attitude shock reaches neighbours; dissatisfied
+    # customers tell more (Anderson 1998 [S]). Magnitudes: assumption.
+    wom_weight: float = p(0.08, 0.0, 1.0)
+    wom_negative_multiplier: float = p(2.0, 1.0, 20.0)
+    wom_threshold: float = p(0.1, 0.0, 10.0)                # smaller shocks are not talked about; assumption
+    # --- NPS (reported only, never fed back into behaviour: Keiningham et al. 2007 [S]) ---
+    nps_promoter_attitude: float = p(0.5, -10.0, 10.0)      # assumption
+    nps_detractor_attitude: float = p(0.0, -10.0, 10.0)     # assumption
+
+
+@dataclass
+class CostParams:
+    # live contact about $8.01 vs about $0.10 self-service (Gartner [S]); live cost here is the
+    # staff cost (hours x rate), so it emerges from staffing; at default load about $8/contact.
+    staff_cost_per_hour: float = p(30.0, 0.0, 1e5)           # assumption
+    self_service_cost: float = p(0.10, 0.0, 1e4)             # Gartner [S]
+    acquisition_cost: float = p(150.0, 0.0, 1e6)             # per new customer; assumption
+    listening_cost_per_customer_year: float = p(2.0, 0.0, 1e4)  # voice-of-customer programme; assumption
+
+
+@dataclass
+class PolicyParams:
+    """The company's policy: one object the model reads."""
+    name: str = "baseline"
+    # --- pricing ------------------------------------------------------------------------
+    price_change: float = p(0.0, -1.0, 100.0)      # extra rise at renewal for targeted customers (0.6 = +60%)
+    price_target: str = p("movers", choices=("all", "movers", "none"))
+    price_change_from_day: int = p(0, 0, 100_000)  # renewals from this day on ...
+    price_change_days: int = p(365, 0, 100_000)    # ... for this many days (one renewal cycle)
+    explanation: str = p("none", choices=("none", "cost", "lock_in"))
+    review_call: bool = False                      # rep calls before renewal to review the cover
+    review_discount: float = p(0.10, 0.0, 1.0)     # rise removed by adjusting cover in a review; assumption
+    price_walking_per_year: float = p(0.0, 0.0, 1.0)  # extra renewal uplift per year of tenure
+    price_cap: float = p(100.0, -1.0, 100.0)       # largest rise at one renewal
+    # --- service ------------------------------------------------------------------------
+    staffing_factor: float = p(1.0, 0.0, 100.0)    # multiplies every silo's staff
+    staffing_from_day: int = p(0, 0, 100_000)      # staffing_factor applies from this day
+    promise: str = p("none", choices=("none", "fixed", "honest"))
+    promised_wait_minutes: float = p(120.0, 0.0, 100_000.0)
+    callback: bool = False
+    announce_position: bool = False
+    self_service_push: float = p(0.0, 0.0, 1.0)    # target share of contacts deflected to self-service
+    # share of issues fully resolved in self-service: about 9% (Gartner 2019 [S])
+    self_service_resolution: float = p(0.09, 0.0, 1.0)
+    incident_day: int = p(-1, -1, 100_000)         # a day when an incident floods the lines (-1: none)
+    incident_issue_multiplier: float = p(1.0, 1.0, 1000.0)
+    incident_days: int = p(3, 1, 10_000)
+    # --- sales reps -----------------------------------------------------------------------
+    rep_help: float = p(0.55, 0.0, 1.0)            # a rep who receives a service issue helps ...
+    rep_handoff: float = p(0.35, 0.0, 1.0)         # ... or hands it off (the rest is ignored)
+    rep_service_hours: float = p(2.0, 0.0, 24.0)   # hours a day a rep gives to service issues
+    rep_new_sales_per_year: float = p(2.0, 0.0, 1e4)  # customers a rep wins per year
+    outreach_per_customer_year: float = p(0.0, 0.0, 365.0)  # outreach contacts per customer per year
+    outreach_relevance: float = p(0.5, 0.0, 1.0)   # probability a contact is relevant
+    # --- retention and listening ------------------------------------------------------------
+    retention_save: float = p(0.0, 0.0, 1.0)       # share of leavers saved by a retention offer
+    retention_discount: float = p(0.15, 0.0, 1.0)  # price cut given to a saved customer
+    listening: bool = False                        # voice-of-customer programme fixing root causes
+    listening_delay_days: int = p(90, 0, 100_000)  # days before fixes take effect; assumption
+    listening_issue_reduction: float = p(0.25, 0.0, 1.0)  # issue rate cut once fixes land; assumption
+
+
+@dataclass
+class SimParams:
+    population: PopulationParams = field(default_factory=PopulationParams)
+    market: MarketParams = field(default_factory=MarketParams)
+    silos: SilosParams = field(default_factory=SilosParams)
+    reps: RepParams = field(default_factory=RepParams)
+    behaviour: BehaviourParams = field(default_factory=BehaviourParams)
+    costs: CostParams = field(default_factory=CostParams)
+    policy: PolicyParams = field(default_factory=PolicyParams)
+    horizon_days: int = p(3 * 365, 1, 100 * 365)
+    seed: int = p(0, 0, 2**63 - 1)
+
+
+# ----------------------------------------------------------------------------------------
+class ParamError(ValueError):
+    """A parameter value outside what is allowed; the message names key, value and range."""
+
+
+def _fmt(x: Any) -> str:
+    return repr(x) if isinstance(x, str) else f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def check_value(key: str, value: Any, f: dataclasses.Field) -> None:
+    meta = f.metadata
+    if meta.get("choices") is not None and value not in meta["choices"]:
+        raise ParamError(f"{key}={_fmt(value)}: must be one of {', '.join(meta['choices'])}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ParamError(f"{key}={_fmt(value)}: must be a finite number")
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        rng = f"[{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else (
+            f">= {_fmt(lo)}" if lo is not None else f"<= {_fmt(hi)}")
+        raise ParamError(f"{key}={_fmt(value)}: must be in {rng}")
+
+
+def validate(params: SimParams, prefix: str = "") -> SimParams:
+    """Check every range and choice, then the rules that tie several values together.
+
+    Raises ParamError with one line naming the full key, the value and what is allowed.
+    """
+    _validate_obj(params, prefix)
+    pop, pol = params.population, params.policy
+    mix = list(pop.product_mix)
+    if len(mix) != 4 or any((not isinstance(x, (int, float))) or x < 0 for x in mix) \
+            or not math.isclose(sum(mix), 1.0, abs_tol=1e-6):
+        raise ParamError(f"{prefix}population.product_mix={mix}: must be 4 shares >= 0 "
+                         "(customers holding 1, 2, 3, 4 products) summing to 1")
+    if pol.rep_help + pol.rep_handoff > 1.0 + 1e-12:
+        raise ParamError(f"{prefix}policy.rep_help + policy.rep_handoff = "
+                         f"{pol.rep_help + pol.rep_handoff:g}: must be <= 1")
+    b = params.behaviour
+    if not b.unfair_share_cost <= b.unfair_share_unexplained <= b.unfair_share_lock_in:
+        raise ParamError(f"{prefix}behaviour.unfair_share_*: must follow the KKT ordering "
+                         "cost <= unexplained <= lock_in")
+    if sum(getattr(params.silos, s).issue_share for s in SILO_NAMES) <= 0:
+        raise ParamError(f"{prefix}silos.*.issue_share: at least one must be > 0")
+    return params
+
+
+def _validate_obj(obj: Any, prefix: str) -> None:
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            _validate_obj(value, key + ".")
+        else:
+            check_value(key, value, f)
+
+
+def from_dict(d: dict, cls: type = SimParams, prefix: str = "") -> Any:
+    """Build parameters from a nested dict, refusing unknown keys."""
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for k, v in d.items():
+        if k not in names:
+            raise ParamError(f"{prefix}{k}: unknown key; allowed: {', '.join(sorted(names))}")
+        sub = getattr(cls, "__dataclass_fields__")[k]
+        default = sub.default_factory() if sub.default_factory is not dataclasses.MISSING \
+            else sub.default
+        if dataclasses.is_dataclass(default) and isinstance(v, dict):
+            base = dataclasses.asdict(default)
+            base.update(v)
+            kwargs[k] = from_dict(base, type(default), f"{prefix}{k}.")
+        else:
+            kwargs[k] = v
+    return cls(**kwargs)
+
+
+def to_dict(params: Any) -> dict:
+    return dataclasses.asdict(params)

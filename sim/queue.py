@@ -1,0 +1,149 @@
+"""A service silo as a first-come-first-served queue with c servers and impatient callers.
+
+Time runs in *business minutes*: day d of a silo open H hours covers [60*H*d, 60*H*(d+1)).
+The servers' next-free times persist from one day to the next, so a backlog carries over:
+callers who arrive when every agent is committed past closing are served the next day.
+
+For each caller in arrival order, the wait they would get if they stay is exactly
+``w = max(0, earliest free server - arrival)``, because under FCFS only callers ahead of them
+(already processed) occupy servers, and callers who abandon never take one. This recursion
+is exact for the G/G/c+G queue, so fed Poisson arrivals and exponential handling and patience
+it reproduces Erlang C and Erlang A (see ``sim.analytic`` and ``sim.validation``).
+
+What callers are told:
+- ``ANNOUNCE_NONE``: nothing; a caller holds until served or until patience runs out.
+- ``ANNOUNCE_FIXED``: a fixed promise ("about 2 hours"), whatever the real wait.
+- ``ANNOUNCE_HONEST``: the wait they will actually get.
+A caller told a wait longer than their patience does not join the hold queue: they take a
+callback if one is offered and they accept it (they keep their place in the virtual queue and
+are called back when it is their turn), otherwise they hang up at once.
+
+Only numpy and numba are imported here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+ANNOUNCE_NONE = 0
+ANNOUNCE_FIXED = 1
+ANNOUNCE_HONEST = 2
+
+SERVED = 0       # held, then served
+ABANDONED = 1    # held until patience ran out, then hung up
+BALKED = 2       # told a wait longer than their patience and hung up at once
+CALLBACK = 3     # told a long wait, accepted a callback, served when their turn came
+
+
+@njit(cache=True, inline="always")
+def _sift_down(heap, n, i):
+    x = heap[i]
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            break
+        if child + 1 < n and heap[child + 1] < heap[child]:
+            child += 1
+        if heap[child] < x:
+            heap[i] = heap[child]
+            i = child
+        else:
+            break
+    heap[i] = x
+
+
+@njit(cache=True)
+def heapify(heap):
+    """Make ``heap`` (server next-free times) a binary min-heap in place."""
+    n = heap.shape[0]
+    for i in range(n // 2 - 1, -1, -1):
+        _sift_down(heap, n, i)
+
+
+@njit(cache=True)
+def _serve_fcfs(arrival, handle, patience, accepts_callback, announce_mode, promised,
+                callback_offered, free_at, out_outcome, out_hold, out_announced, out_start):
+    """Serve one batch of callers, in order, against servers ``free_at`` (a min-heap).
+
+    Shapes: arrival, handle, patience (float64, minutes; patience may be inf),
+    accepts_callback (bool) are (n,) and sorted by arrival; free_at is (c,), c >= 1, a
+    min-heap updated in place. Writes out_outcome (int8), out_hold (minutes on hold),
+    out_announced (the wait announced, -1 if none) and out_start (business minute the
+    service starts, -1 if never) for each caller.
+    """
+    n = arrival.shape[0]
+    c = free_at.shape[0]
+    for k in range(n):
+        a = arrival[k]
+        w = free_at[0] - a
+        if w < 0.0:
+            w = 0.0
+        if announce_mode == ANNOUNCE_FIXED:
+            told = promised
+        elif announce_mode == ANNOUNCE_HONEST:
+            told = w
+        else:
+            told = -1.0
+        out_announced[k] = told
+        if told > patience[k]:
+            if callback_offered and accepts_callback[k]:
+                out_outcome[k] = CALLBACK
+                out_hold[k] = 0.0
+                out_start[k] = a + w
+                free_at[0] = a + w + handle[k]
+                _sift_down(free_at, c, 0)
+            else:
+                out_outcome[k] = BALKED
+                out_hold[k] = 0.0
+                out_start[k] = -1.0
+        elif w > patience[k]:
+            out_outcome[k] = ABANDONED
+            out_hold[k] = patience[k]
+            out_start[k] = -1.0
+        else:
+            out_outcome[k] = SERVED
+            out_hold[k] = w
+            out_start[k] = a + w
+            free_at[0] = a + w + handle[k]
+            _sift_down(free_at, c, 0)
+
+
+def resize_servers(free_at: np.ndarray, staff: int, now: float) -> np.ndarray:
+    """Servers for a new staffing level: departing agents finish their calls first.
+
+    Keeps the ``staff`` earliest-free servers; new servers are free from ``now``. Always at
+    least one server (a silo with no staff would never serve anyone: model it with a very
+    small staff and long handling instead).
+    """
+    staff = max(1, int(staff))
+    times = np.sort(free_at)
+    if staff <= times.size:
+        out = times[:staff].copy()
+    else:
+        out = np.concatenate([times, np.full(staff - times.size, now)])
+    out = np.maximum(out, now)
+    heapify(out)
+    return out
+
+
+def serve(arrival, handle, patience, accepts_callback, free_at, announce_mode=ANNOUNCE_NONE,
+          promised=-1.0, callback_offered=False):
+    """Validate and allocate in Python, serve in the kernel; returns (outcome, hold,
+    announced, start) arrays. ``free_at`` is updated in place."""
+    arrival = np.ascontiguousarray(arrival, dtype=np.float64)
+    n = arrival.shape[0]
+    if n > 1 and np.any(np.diff(arrival) < 0):
+        raise ValueError("arrival times must be sorted")
+    if free_at.shape[0] < 1:
+        raise ValueError("a silo needs at least one server")
+    outcome = np.empty(n, np.int8)
+    hold = np.empty(n, np.float64)
+    announced = np.empty(n, np.float64)
+    start = np.empty(n, np.float64)
+    _serve_fcfs(arrival, np.ascontiguousarray(handle, dtype=np.float64),
+                np.ascontiguousarray(patience, dtype=np.float64),
+                np.ascontiguousarray(accepts_callback, dtype=np.bool_),
+                int(announce_mode), float(promised), bool(callback_offered),
+                free_at, outcome, hold, announced, start)
+    return outcome, hold, announced, start
