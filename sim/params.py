@@ -102,14 +102,14 @@ class RepParams:
 @dataclass
 class BehaviourParams:
     # --- service issues -------------------------------------------------------------
-    issues_per_product_year: float = p(0.8, 0.0, 365.0)   # assumption
+    issues_per_product_year: float = p(1.5, 0.0, 365.0)   # assumption
     # probability of a billing query right after a price rise, by explanation; assumption
     price_query_prob_explained: float = p(0.10, 0.0, 1.0)
     price_query_prob_unexplained: float = p(0.35, 0.0, 1.0)
     patience_minutes_mean: float = p(30.0, 0.0, 100_000.0)  # mean caller patience (exponential); assumption
     # share of issues a caller must get fixed (a reservation, a claim): they hold however
     # long it takes. An 8-hour hold needs captive callers or callbacks (MODEL-NOTES). Assumption.
-    captive_share: float = p(0.15, 0.0, 1.0)
+    captive_share: float = p(0.30, 0.0, 1.0)
     # announcing queue position roughly halves abandonment (Munichor & Rafaeli 2007) [S];
     # implemented as a patience multiplier. Magnitude: assumption.
     position_patience_multiplier: float = p(2.0, 1.0, 100.0)
@@ -118,6 +118,7 @@ class BehaviourParams:
     max_contacts: int = p(4, 1, 50)                         # give up after this many contacts; assumption
     low_effort_max: int = p(1, 1, 50)                       # contacts+switches+transfers counted as low effort; assumption
     callback_accept: float = p(0.8, 0.0, 1.0)               # share accepting an offered callback; assumption
+    callback_min_wait_minutes: float = p(15.0, 0.0, 100_000.0)  # callbacks offered above this announced wait; assumption
     # --- experience against expectation (Oliver 1980 [S]) --------------------------------
     expected_wait_minutes: float = p(10.0, 0.0, 10_000.0)  # initial expected hold; assumption
     expectation_learning: float = p(0.3, 0.0, 1.0)          # weight of the latest hold in the expectation; assumption

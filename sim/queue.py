@@ -12,11 +12,12 @@ it reproduces Erlang C and Erlang A (see ``sim.analytic`` and ``sim.validation``
 
 What callers are told:
 - ``ANNOUNCE_NONE``: nothing; a caller holds until served or until patience runs out.
-- ``ANNOUNCE_FIXED``: a fixed promise ("about 2 hours"), whatever the real wait.
+- ``ANNOUNCE_FIXED``: a capped promise: the real wait up to the promise, and "about <promise>"
+  whatever the real wait beyond it (the airline that promised "only" 2 hours).
 - ``ANNOUNCE_HONEST``: the wait they will actually get.
-A caller told a wait longer than their patience does not join the hold queue: they take a
-callback if one is offered and they accept it (they keep their place in the virtual queue and
-are called back when it is their turn), otherwise they hang up at once.
+A caller told a wait longer than ``callback_min_wait`` takes a callback if one is offered and
+they accept it (they keep their place in the virtual queue and are called back when it is
+their turn). Otherwise a caller told a wait longer than their patience hangs up at once.
 
 Only numpy and numba are imported here.
 """
@@ -63,7 +64,8 @@ def heapify(heap):
 
 @njit(cache=True)
 def _serve_fcfs(arrival, handle, patience, accepts_callback, announce_mode, promised,
-                callback_offered, free_at, out_outcome, out_hold, out_announced, out_start):
+                callback_offered, callback_min_wait, free_at, out_outcome, out_hold,
+                out_announced, out_start):
     """Serve one batch of callers, in order, against servers ``free_at`` (a min-heap).
 
     Shapes: arrival, handle, patience (float64, minutes; patience may be inf),
@@ -80,21 +82,20 @@ def _serve_fcfs(arrival, handle, patience, accepts_callback, announce_mode, prom
         if w < 0.0:
             w = 0.0
         if announce_mode == ANNOUNCE_FIXED:
-            told = promised
+            told = w if w < promised else promised
         elif announce_mode == ANNOUNCE_HONEST:
             told = w
         else:
             told = -1.0
         out_announced[k] = told
-        if told > patience[k]:
-            if callback_offered and accepts_callback[k]:
-                out_outcome[k] = CALLBACK
-                out_hold[k] = 0.0
-                out_start[k] = a + w
-                free_at[0] = a + w + handle[k]
-                _sift_down(free_at, c, 0)
-            else:
-                out_outcome[k] = BALKED
+        if callback_offered and told > callback_min_wait and accepts_callback[k]:
+            out_outcome[k] = CALLBACK
+            out_hold[k] = 0.0
+            out_start[k] = a + w
+            free_at[0] = a + w + handle[k]
+            _sift_down(free_at, c, 0)
+        elif told > patience[k]:
+            out_outcome[k] = BALKED
                 out_hold[k] = 0.0
                 out_start[k] = -1.0
         elif w > patience[k]:
@@ -128,7 +129,7 @@ def resize_servers(free_at: np.ndarray, staff: int, now: float) -> np.ndarray:
 
 
 def serve(arrival, handle, patience, accepts_callback, free_at, announce_mode=ANNOUNCE_NONE,
-          promised=-1.0, callback_offered=False):
+          promised=-1.0, callback_offered=False, callback_min_wait=0.0):
     """Validate and allocate in Python, serve in the kernel; returns (outcome, hold,
     announced, start) arrays. ``free_at`` is updated in place."""
     arrival = np.ascontiguousarray(arrival, dtype=np.float64)
@@ -145,5 +146,5 @@ def serve(arrival, handle, patience, accepts_callback, free_at, announce_mode=AN
                 np.ascontiguousarray(patience, dtype=np.float64),
                 np.ascontiguousarray(accepts_callback, dtype=np.bool_),
                 int(announce_mode), float(promised), bool(callback_offered),
-                free_at, outcome, hold, announced, start)
+                float(callback_min_wait), free_at, outcome, hold, announced, start)
     return outcome, hold, announced, start

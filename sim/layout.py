@@ -1,0 +1,98 @@
+"""Where every customer field and every kernel parameter lives.
+
+Customer state is structure-of-arrays: ``F[row, i]`` (float64) and ``I[row, i]`` (int32),
+one row per named field, one column per customer slot. The kernel sweeps rows; the Mesa
+``Customer`` agent is a thin view that reads and writes column ``i`` by field name.
+Rows whose names start with ``t_`` describe what happened to the customer *today* and are
+reset every morning. Kernel parameters travel in one float64 vector indexed by the ``P_*``
+constants. Only plain integers here, so numba treats them as compile-time constants.
+"""
+
+F_FIELDS = (
+    "risk_cost",        # expected annual claims cost of all products (currency/year)
+    "premium",          # annual premium (currency/year)
+    "loading",          # price loading from one-off hikes and price walking (1 = new business)
+    "attitude",         # attitude toward the company (0 = neutral; drifts to attitude_base)
+    "attitude_base",    # the customer's own baseline attitude
+    "unfair",           # memory of an unfair price change (1 when judged, decays)
+    "expected_wait",    # expected hold, minutes (learned from experience)
+    "exposure_social",  # recent departures of social ties (decays)
+    "exposure_family",  # recent departures of household members (decays)
+    "last_change",      # relative premium change at the last renewal
+    "t_price_change",   # today's relative change (renewal days only)
+    "t_hold",           # minutes on hold today
+    "t_announced",      # wait announced today, minutes (-1 none)
+    "t_callback_wait",  # minutes until called back today
+    "t_shock",          # today's attitude change from events (told to ties)
+)
+I_FIELDS = (
+    "active",           # 1 while a customer
+    "products",         # products held, 1..4
+    "region",
+    "renewal_doy",      # day of year of renewal, 0..364
+    "channel_pref",     # 0 self-service first, 1 phone, 2 rep first
+    "rep",              # sales rep index
+    "day_joined",       # negative for customers who joined before day 0
+    "day_left",         # -1 while active
+    "reason",           # main reason of departure (index into metrics.REASONS), -1
+    "issue_open",       # 1 while a service issue is open
+    "issue_silo",       # silo of the open issue
+    "issue_effort",     # contacts + channel switches + transfers so far
+    "issue_next_day",   # day of the next contact attempt
+    "unfair_last",      # 1 if the last noticed price change was judged unfair
+    "t_action",         # today's contact: 0 none, 1 phone, 2 rep
+    "t_issue_new",      # 1 if an issue opened today (silo in issue_silo)
+    "t_ss",             # self-service today: -1 none, 0 failed, 1 resolved
+    "t_rep",            # rep today: -1 none, 0 helped+resolved, 1 helped, 2 handed off, 3 ignored
+    "t_call",           # call outcome today (sim.queue SERVED..CALLBACK), -1 none
+    "t_closed",         # issue closed today: 0 no, 1 resolved, 2 unresolved
+    "t_renewal",        # 1 on renewal day
+    "t_unfair",         # -1 no noticed change, 0 judged fair, 1 unfair
+    "t_outreach",       # -1 none, 0 off-target, 1 relevant
+    "t_churn",          # 1 left today
+    "t_saved",          # 1 saved by a retention offer today
+    "t_acquired",       # 1 joined today
+)
+
+for _i, _name in enumerate(F_FIELDS):
+    globals()["F_" + _name.upper()] = _i
+for _i, _name in enumerate(I_FIELDS):
+    globals()["I_" + _name.upper()] = _i
+NF, NI = len(F_FIELDS), len(I_FIELDS)
+T_F_ROWS = tuple(i for i, n in enumerate(F_FIELDS) if n.startswith("t_"))
+T_I_ROWS = tuple(i for i, n in enumerate(I_FIELDS) if n.startswith("t_"))
+
+# Kernel parameter vector: name -> index. Filled by ``sim.model.kernel_params``.
+PV_FIELDS = (
+    # daily decays (factors per day)
+    "keep_attitude", "keep_unfair", "keep_social", "keep_family",
+    # renewal and price
+    "inflation", "move_rate", "region_cost_sd", "regions", "hike", "hike_active",
+    "hike_target", "walking", "cap", "review", "review_discount", "review_attitude",
+    "explanation", "fair_a_cost", "fair_a_unexplained", "fair_a_lock_in", "fair_slope",
+    "fair_ref", "min_noticed", "review_shift", "query_explained", "query_unexplained",
+    # issues and channels
+    "issue_rate", "silo_cum0", "silo_cum1", "ss_push", "ss_resolution",
+    "outreach_rate", "outreach_relevance", "outreach_relevant", "outreach_off_target",
+    # contacts and experience
+    "fcr0", "fcr1", "fcr2", "retry_abandon", "retry_unresolved", "max_contacts",
+    "low_effort_max", "learning", "disconfirmation", "loss_aversion", "wait_pain",
+    "broken_promise", "callback_weight", "resolved_low", "resolved_high", "unresolved",
+    "forced_switch", "transfer", "promise_fixed", "wom_threshold",
+    # churn
+    "h_day", "h_renewal", "products_exponent", "beta_attitude", "attitude_mean",
+    "beta_price", "competitor_ratio", "base_margin", "beta_unfair", "beta_tenure",
+    "log_tenure_ref", "log_hr_social", "loyal_damping", "loyal_years", "log_hr_family",
+    "reason_min", "retention_save", "retention_discount",
+    # reps
+    "rep_help", "rep_handoff", "rep_fcr",
+    # initial population
+    "mix1", "mix2", "mix3", "premium_per_product", "premium_sd", "tenure_mean_days",
+    "ss_first", "rep_first", "attitude_sd", "expected_wait0", "n_reps",
+)
+for _i, _name in enumerate(PV_FIELDS):
+    globals()["P_" + _name.upper()] = _i
+NPV = len(PV_FIELDS)
+
+# silo call draws: patience is infinite for captive callers
+CAPTIVE = float("inf")
