@@ -96,8 +96,8 @@ def _serve_fcfs(arrival, handle, patience, accepts_callback, announce_mode, prom
             _sift_down(free_at, c, 0)
         elif told > patience[k]:
             out_outcome[k] = BALKED
-                out_hold[k] = 0.0
-                out_start[k] = -1.0
+            out_hold[k] = 0.0
+            out_start[k] = -1.0
         elif w > patience[k]:
             out_outcome[k] = ABANDONED
             out_hold[k] = patience[k]
