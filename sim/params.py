@@ -41,7 +41,7 @@ class PopulationParams:
     # departure drives the cascade reason (Brockett et al. 2008). Mean size: assumption.
     household_size_mean: float = p(1.5, 1.0, 20.0)
     tie_locality: float = p(0.8, 0.0, 1.0)          # share of ties within the own region; assumption
-    rep_book_size: int = p(400, 1, 1_000_000)       # customers per sales rep; assumption
+    rep_book_size: int = p(1500, 1, 1_000_000)      # customers per sales rep; assumption
     # share of customers who take issues to their rep first (seed 000: customers take service
     # issues to their sales rep before or instead of the service organisation). Assumption.
     rep_first_share: float = p(0.25, 0.0, 1.0)
@@ -132,18 +132,18 @@ class BehaviourParams:
     # attitude change when an issue closes, by outcome; tuned toward Gartner's stay-or-go
     # 61/37/27 (low-effort resolved / high-effort resolved / unresolved) [S]. Magnitudes: assumption.
     resolved_low_effort: float = p(0.05, -10.0, 10.0)
-    resolved_high_effort: float = p(-0.35, -10.0, 10.0)
-    unresolved: float = p(-0.60, -10.0, 10.0)
+    resolved_high_effort: float = p(-0.15, -10.0, 10.0)
+    unresolved: float = p(-0.30, -10.0, 10.0)
     # forced from self-service to the phone adds disloyalty (Dixon et al. 2010 [S]); assumption
-    forced_channel_switch: float = p(-0.08, -10.0, 10.0)
-    transfer_penalty: float = p(-0.05, -10.0, 10.0)         # each hand-off; assumption
+    forced_channel_switch: float = p(-0.03, -10.0, 10.0)
+    transfer_penalty: float = p(-0.03, -10.0, 10.0)         # each hand-off; assumption
     outreach_relevant: float = p(0.03, -10.0, 10.0)         # a relevant outreach contact; assumption
     outreach_off_target: float = p(-0.05, -10.0, 10.0)      # an off-the-mark call or email; assumption
     review_call_attitude: float = p(0.10, -10.0, 10.0)      # a rep's pre-renewal review call; assumption
     # --- attitude -----------------------------------------------------------------------
     attitude_mean: float = p(0.3, -5.0, 5.0)                # initial attitude, normal; assumption
     attitude_sd: float = p(0.3, 0.0, 5.0)                   # assumption
-    attitude_half_life_days: float = p(180.0, 1.0, 1e6)     # drift back to own baseline; assumption
+    attitude_half_life_days: float = p(90.0, 1.0, 1e6)     # drift back to own baseline; assumption
     # --- price fairness (dual entitlement; Kahneman, Knetsch & Thaler 1986 [S]) ---------
     # P(unfair | rise d, motive m) = logistic(a_m + b*ln(1+d)), a_m set so that a rise of
     # fairness_reference_rise is judged unfair by the KKT shares: cost pass-through 21-25%,
@@ -162,8 +162,10 @@ class BehaviourParams:
     unfair_half_life_days: float = p(120.0, 1.0, 1e6)
     # --- churn hazard (proportional hazards, one linear predictor) ----------------------
     # single-product annual retention about 83%, bundles about 95% (J.D. Power [S]):
-    # annual hazard -ln(0.83) = 0.186 for one product at average attitude and fair price.
-    base_annual_hazard: float = p(0.186, 0.0, 50.0)
+    # -ln(0.83) = 0.186 a year for one product, of which the default service experience,
+    # contagion and cascades supply part; the rest is this baseline (calibrated on the
+    # default configuration, 20,000 customers, one year).
+    base_annual_hazard: float = p(0.14, 0.0, 50.0)
     products_exponent: float = p(1.86, 0.0, 10.0)           # hazard x products^-k: ln(0.276)/ln(2), J.D. Power [S]
     renewal_hazard_share: float = p(0.7, 0.0, 1.0)          # share of the annual hazard falling at renewal; assumption
     beta_attitude: float = p(1.2, 0.0, 20.0)                # log-hazard per unit of attitude below its mean; assumption

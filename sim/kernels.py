@@ -1,0 +1,638 @@
+"""Numba kernels: every customer's decisions for one simulated day, over arrays.
+
+Arrays and parameters in, arrays out, nothing else: no Mesa, no Hydra, no file I/O. State is
+``F`` (float64, NF x slots) and ``I`` (int32, NI x slots), rows named in ``sim.layout``;
+``pv`` is the parameter vector (``sim.layout.P_*``). Every random number is a counter-based
+draw keyed by (seed, stream, customer, day, k) (``sim.rng``), so a customer's luck does not
+depend on thread count, processing order or what other customers did.
+
+Per-customer phases (``_morning``, ``_evening``, ``_init_customers``) run in parallel with
+``prange`` and write only their own column. Phases that couple customers (reps' limited
+time, the silo queues, word of mouth and contagion along ties, the day's totals) are
+sequential in customer order, so their floating-point sums are reproducible.
+
+``sim.reference`` is the slow, readable specification of ``_morning`` and ``_evening``; the
+tests hold the two to bit-identical results.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from sim import layout as L
+from sim import queue as Q
+from sim import rng as R
+
+OTHER = 4  # index of "other" in sim.metrics.REASONS (price, service, contagion, cascade, other)
+
+
+@njit(cache=True)
+def _logistic(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+# ---------------------------------------------------------------------------------------
+@njit(cache=True)
+def _init_one(F, I, pv, seed, i, day, initial):
+    """Draw customer slot ``i`` as a customer joining on ``day``; ``initial`` customers
+    were already there on day 0, with a tenure drawn from the past. Every draw is keyed by
+    the slot only, so a slot's traits do not depend on when it joins."""
+    u = R.uniform(seed, R.INIT, i, 0, 0)
+    products = 1
+    if u > pv[L.P_MIX1]:
+        products = 2
+    if u > pv[L.P_MIX2]:
+        products = 3
+    if u > pv[L.P_MIX3]:
+        products = 4
+    sd = pv[L.P_PREMIUM_SD]
+    z = R.normal(seed, R.INIT, i, 0, 1)
+    risk = pv[L.P_PREMIUM_PER_PRODUCT] / (1.0 + pv[L.P_BASE_MARGIN]) * products \
+        * math.exp(sd * z - 0.5 * sd * sd)
+    F[L.F_RISK_COST, i] = risk
+    F[L.F_PREMIUM, i] = risk * (1.0 + pv[L.P_BASE_MARGIN])
+    F[L.F_LOADING, i] = 1.0
+    base = pv[L.P_ATTITUDE_MEAN] + pv[L.P_ATTITUDE_SD] * R.normal(seed, R.INIT, i, 0, 3)
+    F[L.F_ATTITUDE, i] = base
+    F[L.F_ATTITUDE_BASE, i] = base
+    F[L.F_UNFAIR, i] = 0.0
+    F[L.F_EXPECTED_WAIT, i] = pv[L.P_EXPECTED_WAIT0]
+    F[L.F_EXPOSURE_SOCIAL, i] = 0.0
+    F[L.F_EXPOSURE_FAMILY, i] = 0.0
+    F[L.F_LAST_CHANGE, i] = 0.0
+    I[L.I_ACTIVE, i] = 1
+    I[L.I_PRODUCTS, i] = products
+    I[L.I_REGION, i] = int(R.uniform(seed, R.INIT, i, 0, 5) * pv[L.P_REGIONS])
+    u = R.uniform(seed, R.INIT, i, 0, 6)
+    pref = 1
+    if u < pv[L.P_SS_FIRST]:
+        pref = 0
+    elif u < pv[L.P_SS_FIRST] + pv[L.P_REP_FIRST]:
+        pref = 2
+    I[L.I_CHANNEL_PREF, i] = pref
+    I[L.I_REP, i] = int(R.uniform(seed, R.INIT, i, 0, 7) * pv[L.P_N_REPS])
+    if initial:
+        tenure = int(R.exponential(seed, R.INIT, i, 0, 8, pv[L.P_TENURE_MEAN_DAYS]))
+        I[L.I_DAY_JOINED, i] = -tenure
+        I[L.I_RENEWAL_DOY, i] = int(R.uniform(seed, R.INIT, i, 0, 9) * 365.0)
+    else:
+        I[L.I_DAY_JOINED, i] = day
+        I[L.I_RENEWAL_DOY, i] = day % 365
+    I[L.I_DAY_LEFT, i] = -1
+    I[L.I_REASON, i] = -1
+    I[L.I_ISSUE_OPEN, i] = 0
+    I[L.I_ISSUE_SILO, i] = -1
+    I[L.I_ISSUE_EFFORT, i] = 0
+    I[L.I_ISSUE_NEXT_DAY, i] = -1
+    I[L.I_UNFAIR_LAST, i] = 0
+
+
+@njit(cache=True, parallel=True)
+def _init_customers(F, I, pv, seed, start, stop, day, initial):
+    """Initialise slots [start, stop) as customers joining on ``day``."""
+    for i in prange(start, stop):
+        _init_one(F, I, pv, seed, i, day, initial)
+
+
+# ---------------------------------------------------------------------------------------
+@njit(cache=True)
+def _renew(F, I, pv, seed, i, day):
+    """Renewal: moving region, cost trend, price policy, the fairness judgment, a billing
+    query. The churn decision at renewal happens in the evening."""
+    I[L.I_T_RENEWAL, i] = 1
+    moved = False
+    if R.uniform(seed, R.MOVE, i, day, 0) < pv[L.P_MOVE_RATE]:
+        moved = True
+        I[L.I_REGION, i] = int(R.uniform(seed, R.MOVE, i, day, 1) * pv[L.P_REGIONS])
+        F[L.F_RISK_COST, i] *= math.exp(pv[L.P_REGION_COST_SD] * R.normal(seed, R.MOVE, i, day, 2))
+    F[L.F_RISK_COST, i] *= 1.0 + pv[L.P_INFLATION]
+    tenure_years = (day - I[L.I_DAY_JOINED, i]) / 365.0
+    if pv[L.P_WALKING] > 0.0 and tenure_years >= 1.0:
+        F[L.F_LOADING, i] *= 1.0 + pv[L.P_WALKING]
+    target = int(pv[L.P_HIKE_TARGET])
+    hiked = pv[L.P_HIKE_ACTIVE] > 0.0 and (target == 0 or (target == 1 and moved))
+    reviewed = hiked and pv[L.P_REVIEW] > 0.0
+    if hiked:
+        rise = pv[L.P_HIKE]
+        if reviewed:
+            rise = rise * (1.0 - pv[L.P_REVIEW_DISCOUNT])
+        F[L.F_LOADING, i] *= 1.0 + rise
+    old = F[L.F_PREMIUM, i]
+    new = F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN]) * F[L.F_LOADING, i]
+    change = new / old - 1.0
+    if change > pv[L.P_CAP]:
+        change = pv[L.P_CAP]
+        new = old * (1.0 + change)
+    F[L.F_PREMIUM, i] = new
+    F[L.F_LAST_CHANGE, i] = change
+    F[L.F_T_PRICE_CHANGE, i] = change
+    if reviewed:
+        F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_ATTITUDE]
+    if change <= pv[L.P_MIN_NOTICED]:
+        return
+    explanation = int(pv[L.P_EXPLANATION])
+    if explanation == 1:
+        a = pv[L.P_FAIR_A_COST]
+    elif explanation == 2:
+        a = pv[L.P_FAIR_A_LOCK_IN]
+    else:
+        a = pv[L.P_FAIR_A_UNEXPLAINED]
+    if reviewed:
+        a -= pv[L.P_REVIEW_SHIFT]
+    p_unfair = _logistic(a + pv[L.P_FAIR_SLOPE] * math.log(change / pv[L.P_FAIR_REF]))
+    if R.uniform(seed, R.FAIRNESS, i, day, 0) < p_unfair:
+        F[L.F_UNFAIR, i] = 1.0
+        I[L.I_UNFAIR_LAST, i] = 1
+        I[L.I_T_UNFAIR, i] = 1
+    else:
+        I[L.I_UNFAIR_LAST, i] = 0
+        I[L.I_T_UNFAIR, i] = 0
+    if explanation == 1 or reviewed:
+        q = pv[L.P_QUERY_EXPLAINED]
+    else:
+        q = pv[L.P_QUERY_UNEXPLAINED]
+    if I[L.I_ISSUE_OPEN, i] == 0 and R.uniform(seed, R.PRICE_QUERY, i, day, 0) < q:
+        _open_issue(I, i, day, 0)
+
+
+@njit(cache=True)
+def _open_issue(I, i, day, silo):
+    I[L.I_ISSUE_OPEN, i] = 1
+    I[L.I_ISSUE_SILO, i] = silo
+    I[L.I_ISSUE_EFFORT, i] = 0
+    I[L.I_ISSUE_NEXT_DAY, i] = day
+    I[L.I_T_ISSUE_NEW, i] = 1
+
+
+@njit(cache=True)
+def _morning_one(F, I, pv, seed, i, day):
+    for r in L.T_F_ROWS:
+        F[r, i] = 0.0
+    for r in L.T_I_ROWS:
+        I[r, i] = -1
+    F[L.F_T_ANNOUNCED, i] = -1.0
+    I[L.I_T_ACTION, i] = 0
+    I[L.I_T_ISSUE_NEW, i] = 0
+    I[L.I_T_CLOSED, i] = 0
+    I[L.I_T_RENEWAL, i] = 0
+    I[L.I_T_CHURN, i] = 0
+    I[L.I_T_SAVED, i] = 0
+    I[L.I_T_ACQUIRED, i] = 0
+    if I[L.I_ACTIVE, i] == 0:
+        return
+    # drift and fading memories
+    F[L.F_ATTITUDE, i] += (F[L.F_ATTITUDE_BASE, i] - F[L.F_ATTITUDE, i]) * (1.0 - pv[L.P_KEEP_ATTITUDE])
+    F[L.F_UNFAIR, i] *= pv[L.P_KEEP_UNFAIR]
+    F[L.F_EXPOSURE_SOCIAL, i] *= pv[L.P_KEEP_SOCIAL]
+    F[L.F_EXPOSURE_FAMILY, i] *= pv[L.P_KEEP_FAMILY]
+    F[L.F_T_SHOCK, i] = F[L.F_ATTITUDE, i]  # the evening turns this into today's change
+    if I[L.I_RENEWAL_DOY, i] == day % 365 and I[L.I_DAY_JOINED, i] < day:
+        _renew(F, I, pv, seed, i, day)
+    # outreach
+    if R.uniform(seed, R.OUTREACH, i, day, 0) < pv[L.P_OUTREACH_RATE]:
+        if R.uniform(seed, R.OUTREACH, i, day, 1) < pv[L.P_OUTREACH_RELEVANCE]:
+            I[L.I_T_OUTREACH, i] = 1
+            F[L.F_ATTITUDE, i] += pv[L.P_OUTREACH_RELEVANT]
+        else:
+            I[L.I_T_OUTREACH, i] = 0
+            F[L.F_ATTITUDE, i] += pv[L.P_OUTREACH_OFF_TARGET]
+    # a new service issue
+    if I[L.I_ISSUE_OPEN, i] == 0:
+        rate = pv[L.P_ISSUE_RATE] * I[L.I_PRODUCTS, i]
+        if R.uniform(seed, R.ISSUE, i, day, 0) < 1.0 - math.exp(-rate):
+            u = R.uniform(seed, R.ISSUE_SILO, i, day, 0)
+            silo = 2
+            if u < pv[L.P_SILO_CUM0]:
+                silo = 0
+            elif u < pv[L.P_SILO_CUM1]:
+                silo = 1
+            _open_issue(I, i, day, silo)
+    # today's contact
+    if I[L.I_ISSUE_OPEN, i] == 1 and I[L.I_ISSUE_NEXT_DAY, i] == day:
+        if I[L.I_ISSUE_EFFORT, i] > 0:
+            I[L.I_T_ACTION, i] = 1
+        elif I[L.I_CHANNEL_PREF, i] == 2:
+            I[L.I_T_ACTION, i] = 2
+        elif I[L.I_CHANNEL_PREF, i] == 0 or R.uniform(seed, R.CHANNEL, i, day, 0) < pv[L.P_SS_PUSH]:
+            if R.uniform(seed, R.SELF_SERVICE, i, day, 0) < pv[L.P_SS_RESOLUTION]:
+                I[L.I_T_SS, i] = 1
+            else:
+                I[L.I_T_SS, i] = 0
+                I[L.I_T_ACTION, i] = 1  # forced from self-service to the phone
+        else:
+            I[L.I_T_ACTION, i] = 1
+
+
+@njit(cache=True, parallel=True)
+def _morning(F, I, pv, seed, day, n):
+    """Reset today's rows, decay memories, renew, outreach, open issues, choose channels
+    for customers [0, n). F: (NF, slots) float64; I: (NI, slots) int32."""
+    for i in prange(n):
+        _morning_one(F, I, pv, seed, i, day)
+
+
+# ---------------------------------------------------------------------------------------
+@njit(cache=True)
+def _reps(F, I, pv, seed, day, n, minutes_left, minutes_per_issue):
+    """Sales reps handle the service issues brought to them, in customer order, while their
+    service time lasts (minutes_left: (n_reps,) float64, consumed). A rep helps (resolving
+    with rep_fcr), hands off to the silo (a transfer: the call goes to the queue today) or
+    ignores; a rep out of time ignores."""
+    for i in range(n):
+        if I[L.I_T_ACTION, i] != 2:
+            continue
+        rep = I[L.I_REP, i]
+        if minutes_left[rep] < minutes_per_issue:
+            I[L.I_T_REP, i] = 3
+            I[L.I_T_ACTION, i] = 0
+            continue
+        minutes_left[rep] -= minutes_per_issue
+        u = R.uniform(seed, R.REP, i, day, 0)
+        if u < pv[L.P_REP_HELP]:
+            if R.uniform(seed, R.REP, i, day, 1) < pv[L.P_REP_FCR]:
+                I[L.I_T_REP, i] = 0
+            else:
+                I[L.I_T_REP, i] = 1
+            I[L.I_T_ACTION, i] = 0
+        elif u < pv[L.P_REP_HELP] + pv[L.P_REP_HANDOFF]:
+            I[L.I_T_REP, i] = 2
+            I[L.I_T_ACTION, i] = 1
+        else:
+            I[L.I_T_REP, i] = 3
+            I[L.I_T_ACTION, i] = 0
+
+
+@njit(cache=True)
+def _callers(I, n, silo):
+    """Indices of today's callers to ``silo``, in customer order."""
+    count = 0
+    for i in range(n):
+        if I[L.I_T_ACTION, i] == 1 and I[L.I_ISSUE_SILO, i] == silo:
+            count += 1
+    out = np.empty(count, np.int64)
+    count = 0
+    for i in range(n):
+        if I[L.I_T_ACTION, i] == 1 and I[L.I_ISSUE_SILO, i] == silo:
+            out[count] = i
+            count += 1
+    return out
+
+
+@njit(cache=True)
+def _call_draws(idx, seed, day, day_start, open_minutes, handle_mean, patience_mean,
+                patience_mult, captive_share, callback_accept):
+    """Arrival minute, handling time, patience and callback acceptance for each caller,
+    sorted by arrival. Returns (order, arrival, handle, patience, accepts)."""
+    m = idx.shape[0]
+    arrival = np.empty(m)
+    handle = np.empty(m)
+    patience = np.empty(m)
+    accepts = np.empty(m, np.bool_)
+    for k in range(m):
+        i = idx[k]
+        arrival[k] = day_start + R.uniform(seed, R.ARRIVAL, i, day, 0) * open_minutes
+        handle[k] = R.exponential(seed, R.HANDLE, i, day, 0, handle_mean)
+        if R.uniform(seed, R.PATIENCE, i, day, 0) < captive_share:
+            patience[k] = np.inf
+        else:
+            patience[k] = R.exponential(seed, R.PATIENCE, i, day, 1, patience_mean) * patience_mult
+        accepts[k] = R.uniform(seed, R.CALLBACK, i, day, 0) < callback_accept
+    order = np.argsort(arrival, kind="mergesort")
+    return order, arrival[order], handle[order], patience[order], accepts[order]
+
+
+@njit(cache=True)
+def _silo_day(F, I, idx, seed, day, free_at, open_minutes, handle_mean, patience_mean,
+              patience_mult, captive_share, callback_accept, announce_mode, promised,
+              callback_offered, callback_min_wait):
+    """Serve one silo's callers for one day and write each caller's outcome into their
+    columns. Returns the number of callers still waiting (not yet started) at closing."""
+    day_start = day * open_minutes
+    order, arrival, handle, patience, accepts = _call_draws(
+        idx, seed, day, day_start, open_minutes, handle_mean, patience_mean, patience_mult,
+        captive_share, callback_accept)
+    m = idx.shape[0]
+    outcome = np.empty(m, np.int8)
+    hold = np.empty(m)
+    told = np.empty(m)
+    start = np.empty(m)
+    Q._serve_fcfs(arrival, handle, patience, accepts, announce_mode, promised,
+                  callback_offered, callback_min_wait, free_at, outcome, hold, told, start)
+    closing = day_start + open_minutes
+    backlog = 0
+    for k in range(m):
+        i = idx[order[k]]
+        I[L.I_T_CALL, i] = outcome[k]
+        F[L.F_T_HOLD, i] = hold[k]
+        F[L.F_T_ANNOUNCED, i] = told[k]
+        if outcome[k] == Q.CALLBACK:
+            F[L.F_T_CALLBACK_WAIT, i] = start[k] - arrival[k]
+        if start[k] > closing:
+            backlog += 1
+    return backlog
+
+
+# ---------------------------------------------------------------------------------------
+@njit(cache=True)
+def _experience_call(F, I, pv, i):
+    """Attitude and expectation after a call: experience against expectation."""
+    outcome = I[L.I_T_CALL, i]
+    told = F[L.F_T_ANNOUNCED, i]
+    if outcome == Q.CALLBACK:
+        actual = F[L.F_T_CALLBACK_WAIT, i]
+        felt = pv[L.P_CALLBACK_WEIGHT] * actual
+    else:
+        actual = F[L.F_T_HOLD, i]
+        felt = actual
+    expected = F[L.F_EXPECTED_WAIT, i]
+    if told >= 0.0:
+        expected = told
+    gap = (felt - expected) / 60.0
+    if gap > 0.0:
+        F[L.F_ATTITUDE, i] -= pv[L.P_LOSS_AVERSION] * pv[L.P_DISCONFIRMATION] * gap
+    else:
+        F[L.F_ATTITUDE, i] -= pv[L.P_DISCONFIRMATION] * gap
+    F[L.F_ATTITUDE, i] -= pv[L.P_WAIT_PAIN] * felt / 60.0
+    if pv[L.P_PROMISE_FIXED] > 0.0 and told >= 0.0 and outcome != Q.CALLBACK \
+            and actual > told:
+        F[L.F_ATTITUDE, i] -= pv[L.P_BROKEN_PROMISE]
+    F[L.F_EXPECTED_WAIT, i] += pv[L.P_LEARNING] * (actual - F[L.F_EXPECTED_WAIT, i])
+
+
+@njit(cache=True)
+def _progress_issue(F, I, pv, seed, i, day):
+    """Effort, resolution and the next step of an issue contacted today."""
+    ss, rep, call = I[L.I_T_SS, i], I[L.I_T_REP, i], I[L.I_T_CALL, i]
+    if ss < 0 and rep < 0 and call < 0:
+        return
+    effort = I[L.I_ISSUE_EFFORT, i]
+    resolved = False
+    if ss == 1:
+        effort += 1
+        resolved = True
+    elif ss == 0:
+        effort += 2  # the failed attempt and the switch to the phone
+        F[L.F_ATTITUDE, i] += pv[L.P_FORCED_SWITCH]
+    if rep >= 0:
+        effort += 1
+        if rep == 0:
+            resolved = True
+        elif rep == 2:
+            effort += 1
+            F[L.F_ATTITUDE, i] += pv[L.P_TRANSFER]
+    if call >= 0:
+        effort += 1
+        _experience_call(F, I, pv, i)
+        if call == Q.SERVED or call == Q.CALLBACK:
+            silo = I[L.I_ISSUE_SILO, i]
+            fcr = pv[L.P_FCR0]
+            if silo == 1:
+                fcr = pv[L.P_FCR1]
+            elif silo == 2:
+                fcr = pv[L.P_FCR2]
+            resolved = R.uniform(seed, R.RESOLVE, i, day, 0) < fcr
+    I[L.I_ISSUE_EFFORT, i] = effort
+    if resolved:
+        I[L.I_T_CLOSED, i] = 1
+        I[L.I_ISSUE_OPEN, i] = 0
+        if effort <= pv[L.P_LOW_EFFORT_MAX]:
+            F[L.F_ATTITUDE, i] += pv[L.P_RESOLVED_LOW]
+        else:
+            F[L.F_ATTITUDE, i] += pv[L.P_RESOLVED_HIGH]
+        return
+    p_retry = pv[L.P_RETRY_UNRESOLVED]
+    if call == Q.ABANDONED or call == Q.BALKED:
+        p_retry = pv[L.P_RETRY_ABANDON]
+    if effort < pv[L.P_MAX_CONTACTS] and R.uniform(seed, R.RETRY, i, day, 0) < p_retry:
+        I[L.I_ISSUE_NEXT_DAY, i] = day + 1
+    else:
+        I[L.I_T_CLOSED, i] = 2
+        I[L.I_ISSUE_OPEN, i] = 0
+        F[L.F_ATTITUDE, i] += pv[L.P_UNRESOLVED]
+
+
+@njit(cache=True)
+def _churn(F, I, pv, seed, i, day):
+    """The stay-or-go decision: a proportional hazard whose largest term names the reason."""
+    tenure_years = (day - I[L.I_DAY_JOINED, i]) / 365.0
+    attitude = F[L.F_ATTITUDE, i]
+    quote = pv[L.P_COMPETITOR_RATIO] * F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN])
+    price = pv[L.P_BETA_PRICE] * math.log(F[L.F_PREMIUM, i] / quote) \
+        + pv[L.P_BETA_UNFAIR] * F[L.F_UNFAIR, i]
+    service = pv[L.P_BETA_ATTITUDE] * (F[L.F_ATTITUDE_BASE, i] - attitude)
+    social = pv[L.P_LOG_HR_SOCIAL] * F[L.F_EXPOSURE_SOCIAL, i]
+    if tenure_years >= pv[L.P_LOYAL_YEARS]:
+        social *= pv[L.P_LOYAL_DAMPING]
+    family = pv[L.P_LOG_HR_FAMILY] * F[L.F_EXPOSURE_FAMILY, i]
+    eta = -pv[L.P_PRODUCTS_EXPONENT] * math.log(I[L.I_PRODUCTS, i]) \
+        - pv[L.P_BETA_ATTITUDE] * (attitude - pv[L.P_ATTITUDE_MEAN]) + price \
+        - pv[L.P_BETA_TENURE] * (math.log(1.0 + tenure_years) - pv[L.P_LOG_TENURE_REF]) \
+        + social + family
+    h = pv[L.P_H_DAY]
+    if I[L.I_T_RENEWAL, i] == 1:
+        h += pv[L.P_H_RENEWAL]
+    p_leave = 1.0 - math.exp(-h * math.exp(eta))
+    if R.uniform(seed, R.CHURN, i, day, 0) >= p_leave:
+        return
+    if pv[L.P_RETENTION_SAVE] > 0.0 and \
+            R.uniform(seed, R.RETENTION, i, day, 0) < pv[L.P_RETENTION_SAVE]:
+        I[L.I_T_SAVED, i] = 1
+        F[L.F_PREMIUM, i] *= 1.0 - pv[L.P_RETENTION_DISCOUNT]
+        F[L.F_LOADING, i] *= 1.0 - pv[L.P_RETENTION_DISCOUNT]
+        return
+    reason = OTHER
+    best = pv[L.P_REASON_MIN]
+    if price > best:
+        reason, best = 0, price
+    if service > best:
+        reason, best = 1, service
+    if social > best:
+        reason, best = 2, social
+    if family > best:
+        reason, best = 3, family
+    I[L.I_ACTIVE, i] = 0
+    I[L.I_DAY_LEFT, i] = day
+    I[L.I_REASON, i] = reason
+    I[L.I_ISSUE_OPEN, i] = 0
+    I[L.I_T_CHURN, i] = 1
+
+
+@njit(cache=True)
+def _evening_one(F, I, pv, seed, i, day):
+    if I[L.I_ACTIVE, i] == 0:
+        return
+    _progress_issue(F, I, pv, seed, i, day)
+    shock = F[L.F_ATTITUDE, i] - F[L.F_T_SHOCK, i]
+    if abs(shock) < pv[L.P_WOM_THRESHOLD]:
+        shock = 0.0
+    F[L.F_T_SHOCK, i] = shock
+    _churn(F, I, pv, seed, i, day)
+
+
+@njit(cache=True, parallel=True)
+def _evening(F, I, pv, seed, day, n):
+    """Experience, issue progress, word-of-mouth signal and the churn decision for
+    customers [0, n), after the silos and reps have served today's contacts."""
+    for i in prange(n):
+        _evening_one(F, I, pv, seed, i, day)
+
+
+# ---------------------------------------------------------------------------------------
+@njit(cache=True)
+def _spread(F, I, n, indptr, nbr, family, wom_weight, wom_negative_multiplier):
+    """Push today's departures and attitude shocks along ties, in customer order.
+
+    indptr: (slots+1,) int64, nbr: (edges,) int32, family: (edges,) int8 (CSR of ties)."""
+    for i in range(n):
+        left = I[L.I_T_CHURN, i] == 1
+        shock = F[L.F_T_SHOCK, i]
+        if not left and shock == 0.0:
+            continue
+        told = wom_weight * shock
+        if shock < 0.0:
+            told *= wom_negative_multiplier
+        for e in range(indptr[i], indptr[i + 1]):
+            j = nbr[e]
+            if j >= n or I[L.I_ACTIVE, j] == 0:
+                continue
+            if left:
+                if family[e] == 1:
+                    F[L.F_EXPOSURE_FAMILY, j] += 1.0
+                else:
+                    F[L.F_EXPOSURE_SOCIAL, j] += 1.0
+            if shock != 0.0:
+                F[L.F_ATTITUDE, j] += told
+
+
+# ---------------------------------------------------------------------------------------
+N_DAY_SUMS = 32
+
+
+@njit(cache=True)
+def _day_sums(F, I, n, promoter, detractor, out):
+    """One sequential pass: today's counts and sums over customers [0, n) into ``out``
+    (see ``sim.model.LoyaltyModel._collect`` for the order)."""
+    for k in range(out.shape[0]):
+        out[k] = 0.0
+    for i in range(n):
+        if I[L.I_T_CHURN, i] == 1:
+            out[0] += 1.0
+            out[1 + I[L.I_REASON, i]] += 1.0
+            out[6] += I[L.I_PRODUCTS, i]
+            out[23 + I[L.I_PRODUCTS, i]] += 1.0
+        if I[L.I_T_SS, i] >= 0:
+            out[7] += 1.0
+        if I[L.I_T_REP, i] >= 0:
+            out[8] += 1.0
+        if I[L.I_T_ISSUE_NEW, i] == 1:
+            out[9] += 1.0
+        if I[L.I_T_CLOSED, i] == 1:
+            out[10] += 1.0
+        elif I[L.I_T_CLOSED, i] == 2:
+            out[11] += 1.0
+        if I[L.I_T_RENEWAL, i] == 1:
+            out[12] += 1.0
+            if I[L.I_T_UNFAIR, i] >= 0:
+                out[13] += 1.0
+        if I[L.I_ACTIVE, i] == 0:
+            continue
+        out[14] += 1.0
+        out[15] += I[L.I_PRODUCTS, i]
+        out[27 + I[L.I_PRODUCTS, i]] += 1.0
+        out[16] += F[L.F_PREMIUM, i]
+        out[17] += F[L.F_RISK_COST, i]
+        out[18] += I[L.I_UNFAIR_LAST, i]
+        a = F[L.F_ATTITUDE, i]
+        out[19] += a
+        if a > promoter:
+            out[20] += 1.0
+        elif a < detractor:
+            out[21] += 1.0
+        out[22] += I[L.I_T_SAVED, i]
+        if I[L.I_T_OUTREACH, i] >= 0:
+            out[23] += 1.0
+
+
+# ---------------------------------------------------------------------------------------
+@njit(cache=True)
+def _build_ties(seed, slots, region, ties_mean, locality, household_mean, regions):
+    """Social ties (random, mostly within region) and household ties (consecutive slots
+    grouped into households). Returns CSR (indptr, nbr, family), undirected, sorted."""
+    # households: consecutive slots, size 1 + Poisson(household_mean - 1)
+    household = np.empty(slots, np.int64)
+    h = 0
+    i = 0
+    while i < slots:
+        size = 1 + R.poisson(seed, R.NETWORK, h, 0, 0, household_mean - 1.0)
+        for j in range(i, min(slots, i + size)):
+            household[j] = h
+        i += size
+        h += 1
+    # slots by region, for local ties
+    counts = np.zeros(regions + 1, np.int64)
+    for i in range(slots):
+        counts[region[i] + 1] += 1
+    for r in range(regions):
+        counts[r + 1] += counts[r]
+    by_region = np.empty(slots, np.int64)
+    fill = counts[:-1].copy()
+    for i in range(slots):
+        by_region[fill[region[i]]] = i
+        fill[region[i]] += 1
+    # directed edge list: each slot proposes Poisson(ties_mean / 2) social ties
+    n_prop = np.empty(slots, np.int64)
+    total = 0
+    for i in range(slots):
+        n_prop[i] = R.poisson(seed, R.NETWORK, i, 1, 0, ties_mean / 2.0)
+        total += n_prop[i]
+    first = 0
+    for i in range(1, slots):
+        if household[i] != household[i - 1]:
+            first = i
+        total += i - first
+    src = np.empty(2 * total, np.int64)
+    dst = np.empty(2 * total, np.int64)
+    fam = np.empty(2 * total, np.int8)
+    e = 0
+    for i in range(slots):
+        for k in range(n_prop[i]):
+            if R.uniform(seed, R.NETWORK, i, 2, 2 * k) < locality:
+                r = region[i]
+                size = counts[r + 1] - counts[r]
+                j = by_region[counts[r] + int(R.uniform(seed, R.NETWORK, i, 3, 2 * k) * size)]
+            else:
+                j = int(R.uniform(seed, R.NETWORK, i, 3, 2 * k + 1) * slots)
+            if j == i:
+                continue
+            src[e], dst[e], fam[e] = i, j, 0
+            src[e + 1], dst[e + 1], fam[e + 1] = j, i, 0
+            e += 2
+        j = i - 1
+        while j >= 0 and household[j] == household[i]:  # every earlier household member
+            src[e], dst[e], fam[e] = i, j, 1
+            src[e + 1], dst[e + 1], fam[e + 1] = j, i, 1
+            e += 2
+            j -= 1
+    # sort by (source, target), then drop repeated pairs (a household tie wins)
+    key = src[:e] * slots + dst[:e]
+    order = np.argsort(key, kind="mergesort")
+    m = 0
+    for k in range(e):
+        o = order[k]
+        if m > 0 and src[o] == src[order[m - 1]] and dst[o] == dst[order[m - 1]]:
+            if fam[o] == 1:
+                order[m - 1] = o
+            continue
+        order[m] = o
+        m += 1
+    order = order[:m]
+    src, dst, fam = src[order], dst[order], fam[order]
+    indptr = np.zeros(slots + 1, np.int64)
+    for k in range(m):
+        indptr[src[k] + 1] += 1
+    for i in range(slots):
+        indptr[i + 1] += indptr[i]
+    return indptr, dst.astype(np.int32), fam, household

@@ -1,0 +1,261 @@
+"""The specification of a customer's daily decisions: slow, readable, one customer at a time.
+
+``morning`` and ``evening`` do for one ``Customer`` agent what ``sim.kernels._morning`` and
+``sim.kernels._evening`` do for every customer at once. They read and write the agent's
+named attributes and draw from the same counter-based streams, in plain Python, so the
+kernel can be tested against them for bit-identical results (``tests/test_reference.py``).
+Derived parameters (decay factors, fairness intercepts, hazards) are read by name from the
+model's kernel parameter vector, so both sides use the very same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim import layout as L
+from sim import queue as Q
+from sim.rng import (CALLBACK, CHANNEL, CHURN, FAIRNESS, ISSUE, ISSUE_SILO, MOVE,  # noqa: F401
+                     OUTREACH, PRICE_QUERY, RESOLVE, RETENTION, RETRY, SELF_SERVICE,
+                     normal_py, uniform_py)
+
+REASON_PRICE, REASON_SERVICE, REASON_CONTAGION, REASON_CASCADE, REASON_OTHER = range(5)
+NO_CONTACT, PHONE, REP = 0, 1, 2
+
+
+class _Named:
+    """Read a kernel parameter vector by name: ``k.keep_attitude``."""
+
+    def __init__(self, pv):
+        self._pv = pv
+
+    def __getattr__(self, name):
+        return float(self._pv[getattr(L, "P_" + name.upper())])
+
+
+def _draw(c, stream, day, k=0):
+    return uniform_py(c.model.seed, stream, c.idx, day, k)
+
+
+# ---------------------------------------------------------------------------------------
+def morning(c, day):
+    """Forget yesterday, drift, renew, get outreach, maybe have a new issue, pick a channel."""
+    k = _Named(c.model.pv)
+    for name in L.F_FIELDS:
+        if name.startswith("t_"):
+            setattr(c, name, 0.0)
+    for name in L.I_FIELDS:
+        if name.startswith("t_"):
+            setattr(c, name, -1)
+    c.t_announced = -1.0
+    c.t_action = NO_CONTACT
+    c.t_issue_new = c.t_closed = c.t_renewal = c.t_churn = c.t_saved = c.t_acquired = 0
+    if not c.active:
+        return
+    # attitude drifts back to the customer's own baseline; memories fade
+    c.attitude = c.attitude + (c.attitude_base - c.attitude) * (1.0 - k.keep_attitude)
+    c.unfair = c.unfair * k.keep_unfair
+    c.exposure_social = c.exposure_social * k.keep_social
+    c.exposure_family = c.exposure_family * k.keep_family
+    c.t_shock = c.attitude
+    if c.renewal_doy == day % 365 and c.day_joined < day:
+        renew(c, day, k)
+    if _draw(c, OUTREACH, day, 0) < k.outreach_rate:
+        if _draw(c, OUTREACH, day, 1) < k.outreach_relevance:
+            c.t_outreach = 1
+            c.attitude = c.attitude + k.outreach_relevant
+        else:
+            c.t_outreach = 0
+            c.attitude = c.attitude + k.outreach_off_target
+    if not c.issue_open:
+        rate = k.issue_rate * c.products
+        if _draw(c, ISSUE, day) < 1.0 - math.exp(-rate):
+            u = _draw(c, ISSUE_SILO, day)
+            silo = 0 if u < k.silo_cum0 else 1 if u < k.silo_cum1 else 2
+            open_issue(c, day, silo)
+    if c.issue_open and c.issue_next_day == day:
+        choose_channel(c, day, k)
+
+
+def renew(c, day, k):
+    """At renewal the premium follows cost, policy and walking; a noticed rise is judged
+    fair or unfair (dual entitlement) and may prompt a billing query."""
+    c.t_renewal = 1
+    moved = False
+    if _draw(c, MOVE, day, 0) < k.move_rate:
+        moved = True
+        c.region = int(_draw(c, MOVE, day, 1) * k.regions)
+        c.risk_cost = c.risk_cost * math.exp(
+            k.region_cost_sd * normal_py(c.model.seed, MOVE, c.idx, day, 2))
+    c.risk_cost = c.risk_cost * (1.0 + k.inflation)
+    tenure_years = (day - c.day_joined) / 365.0
+    if k.walking > 0.0 and tenure_years >= 1.0:
+        c.loading = c.loading * (1.0 + k.walking)
+    target = int(k.hike_target)  # 0 all, 1 movers, 2 none
+    hiked = k.hike_active > 0.0 and (target == 0 or (target == 1 and moved))
+    reviewed = hiked and k.review > 0.0
+    if hiked:
+        rise = k.hike * (1.0 - k.review_discount) if reviewed else k.hike
+        c.loading = c.loading * (1.0 + rise)
+    old = c.premium
+    new = c.risk_cost * (1.0 + k.base_margin) * c.loading
+    change = new / old - 1.0
+    if change > k.cap:
+        change = k.cap
+        new = old * (1.0 + change)
+    c.premium = new
+    c.last_change = change
+    c.t_price_change = change
+    if reviewed:
+        c.attitude = c.attitude + k.review_attitude
+    if change <= k.min_noticed:
+        return
+    explanation = int(k.explanation)  # 0 none, 1 cost, 2 lock-in
+    a = {1: k.fair_a_cost, 2: k.fair_a_lock_in}.get(explanation, k.fair_a_unexplained)
+    if reviewed:
+        a = a - k.review_shift
+    p_unfair = 1.0 / (1.0 + math.exp(-(a + k.fair_slope * math.log(change / k.fair_ref))))
+    unfair = _draw(c, FAIRNESS, day) < p_unfair
+    if unfair:
+        c.unfair = 1.0
+    c.unfair_last = c.t_unfair = int(unfair)
+    explained = explanation == 1 or reviewed
+    q = k.query_explained if explained else k.query_unexplained
+    if not c.issue_open and _draw(c, PRICE_QUERY, day) < q:
+        open_issue(c, day, 0)  # billing
+
+
+def open_issue(c, day, silo):
+    c.issue_open = 1
+    c.issue_silo = silo
+    c.issue_effort = 0
+    c.issue_next_day = day
+    c.t_issue_new = 1
+
+
+def choose_channel(c, day, k):
+    """First attempt by preference (rep, self-service, phone; the push deflects phone
+    callers to self-service); every later attempt is a call."""
+    if c.issue_effort > 0:
+        c.t_action = PHONE
+    elif c.channel_pref == 2:
+        c.t_action = REP
+    elif c.channel_pref == 0 or _draw(c, CHANNEL, day) < k.ss_push:
+        if _draw(c, SELF_SERVICE, day) < k.ss_resolution:
+            c.t_ss = 1
+        else:
+            c.t_ss = 0
+            c.t_action = PHONE  # forced from self-service to the phone
+    else:
+        c.t_action = PHONE
+
+
+# ---------------------------------------------------------------------------------------
+def evening(c, day):
+    """After reps and silos: live with today's service, tell ties, decide to stay or go."""
+    if not c.active:
+        return
+    k = _Named(c.model.pv)
+    progress_issue(c, day, k)
+    shock = c.attitude - c.t_shock
+    c.t_shock = shock if abs(shock) >= k.wom_threshold else 0.0
+    decide_churn(c, day, k)
+
+
+def experience_call(c, k):
+    """Experience against expectation (Oliver 1980): a wait longer than expected hurts
+    twice as much as a shorter one pleases; a broken promise hurts on top."""
+    if c.t_call == Q.CALLBACK:
+        actual = c.t_callback_wait
+        felt = k.callback_weight * actual
+    else:
+        actual = c.t_hold
+        felt = actual
+    expected = c.t_announced if c.t_announced >= 0.0 else c.expected_wait
+    gap_hours = (felt - expected) / 60.0
+    if gap_hours > 0.0:
+        c.attitude = c.attitude - k.loss_aversion * k.disconfirmation * gap_hours
+    else:
+        c.attitude = c.attitude - k.disconfirmation * gap_hours
+    c.attitude = c.attitude - k.wait_pain * felt / 60.0
+    if k.promise_fixed > 0.0 and c.t_announced >= 0.0 and c.t_call != Q.CALLBACK \
+            and actual > c.t_announced:
+        c.attitude = c.attitude - k.broken_promise
+    c.expected_wait = c.expected_wait + k.learning * (actual - c.expected_wait)
+
+
+def progress_issue(c, day, k):
+    if c.t_ss < 0 and c.t_rep < 0 and c.t_call < 0:
+        return
+    effort = c.issue_effort
+    resolved = False
+    if c.t_ss == 1:
+        effort += 1
+        resolved = True
+    elif c.t_ss == 0:
+        effort += 2
+        c.attitude = c.attitude + k.forced_switch
+    if c.t_rep >= 0:
+        effort += 1
+        if c.t_rep == 0:
+            resolved = True
+        elif c.t_rep == 2:  # handed off: a transfer
+            effort += 1
+            c.attitude = c.attitude + k.transfer
+    if c.t_call >= 0:
+        effort += 1
+        experience_call(c, k)
+        if c.t_call in (Q.SERVED, Q.CALLBACK):
+            fcr = (k.fcr0, k.fcr1, k.fcr2)[c.issue_silo]
+            resolved = _draw(c, RESOLVE, day) < fcr
+    c.issue_effort = effort
+    if resolved:
+        c.t_closed = 1
+        c.issue_open = 0
+        low = effort <= k.low_effort_max
+        c.attitude = c.attitude + (k.resolved_low if low else k.resolved_high)
+        return
+    hung_up = c.t_call in (Q.ABANDONED, Q.BALKED)
+    p_retry = k.retry_abandon if hung_up else k.retry_unresolved
+    if effort < k.max_contacts and _draw(c, RETRY, day) < p_retry:
+        c.issue_next_day = day + 1
+    else:
+        c.t_closed = 2
+        c.issue_open = 0
+        c.attitude = c.attitude + k.unresolved
+
+
+def decide_churn(c, day, k):
+    """Proportional hazard: products, attitude, price against rivals, unfairness, tenure,
+    ties who left. The largest term names the reason."""
+    tenure_years = (day - c.day_joined) / 365.0
+    quote = k.competitor_ratio * c.risk_cost * (1.0 + k.base_margin)
+    price = k.beta_price * math.log(c.premium / quote) + k.beta_unfair * c.unfair
+    service = k.beta_attitude * (c.attitude_base - c.attitude)
+    social = k.log_hr_social * c.exposure_social
+    if tenure_years >= k.loyal_years:
+        social = social * k.loyal_damping
+    family = k.log_hr_family * c.exposure_family
+    eta = -k.products_exponent * math.log(c.products) \
+        - k.beta_attitude * (c.attitude - k.attitude_mean) + price \
+        - k.beta_tenure * (math.log(1.0 + tenure_years) - k.log_tenure_ref) \
+        + social + family
+    hazard = k.h_day + (k.h_renewal if c.t_renewal == 1 else 0.0)
+    p_leave = 1.0 - math.exp(-hazard * math.exp(eta))
+    if _draw(c, CHURN, day) >= p_leave:
+        return
+    if k.retention_save > 0.0 and _draw(c, RETENTION, day) < k.retention_save:
+        c.t_saved = 1
+        c.premium = c.premium * (1.0 - k.retention_discount)
+        c.loading = c.loading * (1.0 - k.retention_discount)
+        return
+    terms = ((price, REASON_PRICE), (service, REASON_SERVICE),
+             (social, REASON_CONTAGION), (family, REASON_CASCADE))
+    reason, best = REASON_OTHER, k.reason_min
+    for value, code in terms:
+        if value > best:
+            reason, best = code, value
+    c.active = 0
+    c.day_left = day
+    c.reason = reason
+    c.issue_open = 0
+    c.t_churn = 1
