@@ -115,11 +115,14 @@ def _renew(F, I, pv, seed, i, day):
     target = int(pv[L.P_HIKE_TARGET])
     hiked = pv[L.P_HIKE_ACTIVE] > 0.0 and (target == 0 or (target == 1 and moved))
     reviewed = hiked and pv[L.P_REVIEW] > 0.0
+    # a hike lands on one of the customer's products (the car policy of seed 001): the
+    # whole premium rises by rise / products, the customer sees that product's rise
+    rise = 0.0
     if hiked:
-        rise = pv[L.P_HIKE]
+        rise = min(pv[L.P_HIKE], pv[L.P_CAP])
         if reviewed:
             rise = rise * (1.0 - pv[L.P_REVIEW_DISCOUNT])
-        F[L.F_LOADING, i] *= 1.0 + rise
+        F[L.F_LOADING, i] *= 1.0 + rise / I[L.I_PRODUCTS, i]
     old = F[L.F_PREMIUM, i]
     new = F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN]) * F[L.F_LOADING, i]
     change = new / old - 1.0
@@ -128,10 +131,11 @@ def _renew(F, I, pv, seed, i, day):
         new = old * (1.0 + change)
     F[L.F_PREMIUM, i] = new
     F[L.F_LAST_CHANGE, i] = change
-    F[L.F_T_PRICE_CHANGE, i] = change
+    seen = change + rise * (1.0 - 1.0 / I[L.I_PRODUCTS, i])
+    F[L.F_T_PRICE_CHANGE, i] = seen
     if reviewed:
         F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_ATTITUDE]
-    if change <= pv[L.P_MIN_NOTICED]:
+    if seen <= pv[L.P_MIN_NOTICED]:
         return
     explanation = int(pv[L.P_EXPLANATION])
     if explanation == 1:
@@ -142,9 +146,10 @@ def _renew(F, I, pv, seed, i, day):
         a = pv[L.P_FAIR_A_UNEXPLAINED]
     if reviewed:
         a -= pv[L.P_REVIEW_SHIFT]
-    p_unfair = _logistic(a + pv[L.P_FAIR_SLOPE] * math.log(change / pv[L.P_FAIR_REF]))
+    p_unfair = _logistic(a + pv[L.P_FAIR_SLOPE] * math.log(seen / pv[L.P_FAIR_REF]))
     if R.uniform(seed, R.FAIRNESS, i, day, 0) < p_unfair:
         F[L.F_UNFAIR, i] = 1.0
+        F[L.F_ATTITUDE, i] += pv[L.P_UNFAIR_ATTITUDE]
         I[L.I_UNFAIR_LAST, i] = 1
         I[L.I_T_UNFAIR, i] = 1
     else:
@@ -338,24 +343,28 @@ def _silo_day(F, I, idx, seed, day, free_at, open_minutes, handle_mean, patience
 # ---------------------------------------------------------------------------------------
 @njit(cache=True)
 def _experience_call(F, I, pv, i):
-    """Attitude and expectation after a call: experience against expectation."""
+    """Attitude and expectation after a call: the wait against what was expected (what was
+    announced, else the learned expectation), scaled down for a callback; a caller who hung
+    up on hearing the wait experienced none."""
     outcome = I[L.I_T_CALL, i]
+    if outcome == Q.BALKED:
+        return
     told = F[L.F_T_ANNOUNCED, i]
+    weight = 1.0
     if outcome == Q.CALLBACK:
         actual = F[L.F_T_CALLBACK_WAIT, i]
-        felt = pv[L.P_CALLBACK_WEIGHT] * actual
+        weight = pv[L.P_CALLBACK_WEIGHT]
     else:
         actual = F[L.F_T_HOLD, i]
-        felt = actual
     expected = F[L.F_EXPECTED_WAIT, i]
     if told >= 0.0:
         expected = told
-    gap = (felt - expected) / 60.0
+    gap = weight * (actual - expected) / 60.0
     if gap > 0.0:
         F[L.F_ATTITUDE, i] -= pv[L.P_LOSS_AVERSION] * pv[L.P_DISCONFIRMATION] * gap
     else:
         F[L.F_ATTITUDE, i] -= pv[L.P_DISCONFIRMATION] * gap
-    F[L.F_ATTITUDE, i] -= pv[L.P_WAIT_PAIN] * felt / 60.0
+    F[L.F_ATTITUDE, i] -= pv[L.P_WAIT_PAIN] * weight * actual / 60.0
     if pv[L.P_PROMISE_FIXED] > 0.0 and told >= 0.0 and outcome != Q.CALLBACK \
             and actual > told:
         F[L.F_ATTITUDE, i] -= pv[L.P_BROKEN_PROMISE]

@@ -160,6 +160,9 @@ class BehaviourParams:
     # the repelling effect of a rise fades after about 12 months (Brockett et al. 2008 [S]);
     # half-life of the memory of an unfair change: assumption.
     unfair_half_life_days: float = p(120.0, 1.0, 1e6)
+    # attitude change on judging a price change unfair (told to ties as word of mouth);
+    # assumption
+    unfair_attitude: float = p(-0.4, -10.0, 10.0)
     # --- churn hazard (proportional hazards, one linear predictor) ----------------------
     # single-product annual retention about 83%, bundles about 95% (J.D. Power [S]):
     # -ln(0.83) = 0.186 a year for one product, of which the default service experience,
@@ -169,8 +172,10 @@ class BehaviourParams:
     products_exponent: float = p(1.86, 0.0, 10.0)           # hazard x products^-k: ln(0.276)/ln(2), J.D. Power [S]
     renewal_hazard_share: float = p(0.7, 0.0, 1.0)          # share of the annual hazard falling at renewal; assumption
     beta_attitude: float = p(1.2, 0.0, 20.0)                # log-hazard per unit of attitude below its mean; assumption
-    beta_price: float = p(2.0, 0.0, 20.0)                   # log-hazard per log price gap to rivals; semi-elasticity -1.5..-3 [S?]
-    beta_unfair: float = p(1.5, 0.0, 20.0)                  # log-hazard with a fresh unfair price change; assumption
+    # log-hazard per log price gap to rivals. Kept low for the inertia the FCA found: after
+    # steep rises, switching rose only 11-18% (relative; FCA Occasional Paper 12, 2015 [S]).
+    beta_price: float = p(1.0, 0.0, 20.0)
+    beta_unfair: float = p(1.0, 0.0, 20.0)                  # log-hazard with a fresh unfair price change; assumption
     beta_tenure: float = p(0.15, 0.0, 5.0)                  # log-hazard reduction per ln(1+tenure years); assumption
     # a defecting neighbour raises the hazard about 80%, decaying over about a month, weaker
     # for loyal customers (Nitzan & Libai 2011 [S]).

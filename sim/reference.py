@@ -93,9 +93,14 @@ def renew(c, day, k):
     target = int(k.hike_target)  # 0 all, 1 movers, 2 none
     hiked = k.hike_active > 0.0 and (target == 0 or (target == 1 and moved))
     reviewed = hiked and k.review > 0.0
+    # the hike lands on one product: the whole premium rises by rise / products, while
+    # the customer sees (and judges) that product's own rise
+    rise = 0.0
     if hiked:
-        rise = k.hike * (1.0 - k.review_discount) if reviewed else k.hike
-        c.loading = c.loading * (1.0 + rise)
+        rise = min(k.hike, k.cap)
+        if reviewed:
+            rise = rise * (1.0 - k.review_discount)
+        c.loading = c.loading * (1.0 + rise / c.products)
     old = c.premium
     new = c.risk_cost * (1.0 + k.base_margin) * c.loading
     change = new / old - 1.0
@@ -104,19 +109,21 @@ def renew(c, day, k):
         new = old * (1.0 + change)
     c.premium = new
     c.last_change = change
-    c.t_price_change = change
+    seen = change + rise * (1.0 - 1.0 / c.products)
+    c.t_price_change = seen
     if reviewed:
         c.attitude = c.attitude + k.review_attitude
-    if change <= k.min_noticed:
+    if seen <= k.min_noticed:
         return
     explanation = int(k.explanation)  # 0 none, 1 cost, 2 lock-in
     a = {1: k.fair_a_cost, 2: k.fair_a_lock_in}.get(explanation, k.fair_a_unexplained)
     if reviewed:
         a = a - k.review_shift
-    p_unfair = 1.0 / (1.0 + math.exp(-(a + k.fair_slope * math.log(change / k.fair_ref))))
+    p_unfair = 1.0 / (1.0 + math.exp(-(a + k.fair_slope * math.log(seen / k.fair_ref))))
     unfair = _draw(c, FAIRNESS, day) < p_unfair
     if unfair:
         c.unfair = 1.0
+        c.attitude = c.attitude + k.unfair_attitude
     c.unfair_last = c.t_unfair = int(unfair)
     explained = explanation == 1 or reviewed
     q = k.query_explained if explained else k.query_unexplained
@@ -163,20 +170,21 @@ def evening(c, day):
 
 def experience_call(c, k):
     """Experience against expectation (Oliver 1980): a wait longer than expected hurts
-    twice as much as a shorter one pleases; a broken promise hurts on top."""
+    twice as much as a shorter one pleases; a callback's delay counts for less; a broken
+    promise hurts on top. A caller who hung up on hearing the wait experienced none."""
+    if c.t_call == Q.BALKED:
+        return
     if c.t_call == Q.CALLBACK:
-        actual = c.t_callback_wait
-        felt = k.callback_weight * actual
+        actual, weight = c.t_callback_wait, k.callback_weight
     else:
-        actual = c.t_hold
-        felt = actual
+        actual, weight = c.t_hold, 1.0
     expected = c.t_announced if c.t_announced >= 0.0 else c.expected_wait
-    gap_hours = (felt - expected) / 60.0
+    gap_hours = weight * (actual - expected) / 60.0
     if gap_hours > 0.0:
         c.attitude = c.attitude - k.loss_aversion * k.disconfirmation * gap_hours
     else:
         c.attitude = c.attitude - k.disconfirmation * gap_hours
-    c.attitude = c.attitude - k.wait_pain * felt / 60.0
+    c.attitude = c.attitude - k.wait_pain * weight * actual / 60.0
     if k.promise_fixed > 0.0 and c.t_announced >= 0.0 and c.t_call != Q.CALLBACK \
             and actual > c.t_announced:
         c.attitude = c.attitude - k.broken_promise
