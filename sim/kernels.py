@@ -172,7 +172,7 @@ def _open_issue(I, i, day, silo):
     I[L.I_T_ISSUE_NEW, i] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _morning_one(F, I, pv, seed, i, day):
     for r in L.T_F_ROWS:
         F[r, i] = 0.0
@@ -469,15 +469,76 @@ def _churn(F, I, pv, seed, i, day):
     I[L.I_T_CHURN, i] = 1
 
 
+# A quiet customer's churn draw is settled without a logarithm or an exponential whenever
+# the draw clears a bound on their probability of leaving (``_churn_screen``). The bound only
+# decides *when* the exact computation in ``_churn`` is needed, never its outcome.
+SCREEN_P = 0.01    # customers whose leave probability may be this high are always computed
+SCREEN_TOL = 1e-9  # slack on the screen, far above any rounding in eta and p_leave
+
+
 @njit(cache=True)
-def _evening_one(F, I, pv, seed, i, day):
+def _screen_constants(pv):
+    """(eta_max, p_max): for eta <= eta_max the computed p_leave on a day that is not a
+    renewal day is below p_max (1 - exp(-h e^eta) rises with eta; p_max adds slack)."""
+    h = pv[L.P_H_DAY]
+    eta_max = 0.0
+    if h > 0.0 and h < SCREEN_P:
+        eta_max = math.log(SCREEN_P / h)
+    p_max = 1.0 - math.exp(-h * math.exp(eta_max)) + SCREEN_TOL
+    return eta_max, p_max
+
+
+@njit(cache=True, inline="always")
+def _churn_screen(F, I, pv, seed, i, day, eta_max, p_max):
+    """True if customer ``i`` certainly stays today by ``_churn``'s own rule
+    (``u >= p_leave``): not a renewal day, their churn draw ``u >= p_max``, and an upper
+    bound on eta (``log r <= r - 1``, ``log(1 + x) >= x / (1 + x)``) is below ``eta_max``.
+    Draws nothing but the churn draw, writes nothing."""
+    if I[L.I_T_RENEWAL, i] == 1:
+        return False
+    if R.uniform(seed, R.CHURN, i, day, 0) < p_max:
+        return False
+    products = I[L.I_PRODUCTS, i]
+    if products < 1:
+        return False
+    quote = pv[L.P_COMPETITOR_RATIO] * F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN])
+    r = F[L.F_PREMIUM, i] / quote
+    x = (day - I[L.I_DAY_JOINED, i]) / 365.0
+    if not (r > 0.0 and x > -1.0):
+        return False
+    beta_price, beta_tenure = pv[L.P_BETA_PRICE], pv[L.P_BETA_TENURE]
+    log_r = r - 1.0 if beta_price >= 0.0 else 1.0 - 1.0 / r
+    log_x = x / (1.0 + x) if beta_tenure >= 0.0 else x
+    log_p = 0.0
+    if pv[L.P_PRODUCTS_EXPONENT] < 0.0:
+        log_p = products - 1.0  # log p <= p - 1; else log p >= 0
+    attitude = F[L.F_ATTITUDE, i]
+    social = pv[L.P_LOG_HR_SOCIAL] * F[L.F_EXPOSURE_SOCIAL, i]
+    if x >= pv[L.P_LOYAL_YEARS]:
+        social *= pv[L.P_LOYAL_DAMPING]
+    t1 = -pv[L.P_PRODUCTS_EXPONENT] * log_p
+    t2 = -pv[L.P_BETA_ATTITUDE] * (attitude - pv[L.P_ATTITUDE_MEAN])
+    t3 = beta_price * log_r
+    t4 = pv[L.P_BETA_UNFAIR] * F[L.F_UNFAIR, i]
+    t5 = -beta_tenure * (log_x - pv[L.P_LOG_TENURE_REF])
+    t6 = pv[L.P_LOG_HR_FAMILY] * F[L.F_EXPOSURE_FAMILY, i]
+    eta = t1 + t2 + t3 + t4 + t5 + social + t6
+    size = abs(t1) + abs(t2) + abs(t3) + abs(t4) + abs(t5) + abs(social) + abs(t6)
+    return eta + SCREEN_TOL * (1.0 + size) <= eta_max
+
+
+@njit(cache=True, inline="always")
+def _evening_one(F, I, pv, seed, i, day, eta_max, p_max):
     if I[L.I_ACTIVE, i] == 0:
         return
-    _progress_issue(F, I, pv, seed, i, day)
+    if I[L.I_T_SS, i] >= 0 or I[L.I_T_REP, i] >= 0 or I[L.I_T_CALL, i] >= 0:
+        _progress_issue(F, I, pv, seed, i, day)  # (returns at once without a contact)
     shock = F[L.F_ATTITUDE, i] - F[L.F_T_SHOCK, i]
     if abs(shock) < pv[L.P_WOM_THRESHOLD]:
         shock = 0.0
     F[L.F_T_SHOCK, i] = shock
+    if _churn_screen(F, I, pv, seed, i, day, eta_max, p_max):
+        return
     _churn(F, I, pv, seed, i, day)
 
 
@@ -485,8 +546,9 @@ def _evening_one(F, I, pv, seed, i, day):
 def _evening(F, I, pv, seed, day, n):
     """Experience, issue progress, word-of-mouth signal and the churn decision for
     customers [0, n), after the silos and reps have served today's contacts."""
+    eta_max, p_max = _screen_constants(pv)
     for i in prange(n):
-        _evening_one(F, I, pv, seed, i, day)
+        _evening_one(F, I, pv, seed, i, day, eta_max, p_max)
 
 
 # ---------------------------------------------------------------------------------------
