@@ -1,0 +1,51 @@
+"""cxsim-validate: the registry runs, reports, draws, and fails when a check fails."""
+
+import csv
+
+import pytest
+
+from sim import validate as V
+
+
+def test_quick_validation_passes_and_writes_report_and_figure(tmp_path, capsys):
+    code = V.main(["--quick", "--out", tmp_path])
+    assert code == 0
+    report = (tmp_path / "report.md").read_text()
+    for png_pdf in ("erlang_a_vs_load.png", "erlang_a_vs_load.pdf"):
+        assert (tmp_path / png_pdf).stat().st_size > 1000
+    with open(tmp_path / "checks.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    # every registered check contributed rows, and each is in the report with its verdict
+    assert {r["check"] for r in rows} == set(V.REGISTRY)
+    assert all(r["status"] == "pass" for r in rows)
+    assert report.count("| pass |") == len(rows)
+    assert "Garnett, Mandelbaum & Reiman" in report and "Gupta, Lehmann & Stuart" in report
+    assert "erlang_c" in capsys.readouterr().out
+
+
+def _row(simulated, se=None):
+    return V.CheckResult("t", "claim", "source", "q", 1.0, simulated, se, 0.05)
+
+
+def test_pass_rule():
+    assert _row(1.04).status == "pass"
+    assert _row(0.94).status == "fail"
+    assert _row(1.01, se=0.02).status == "underpowered"  # 3 SE > tolerance: cannot fail
+    assert _row(1.01, se=0.01).passed
+    assert _row(float("nan")).status == "fail"
+
+
+def test_a_failing_check_makes_main_exit_nonzero(tmp_path, monkeypatch):
+    registry = dict(V.REGISTRY)
+    registry["broken"] = lambda settings: [_row(2.0)]
+    monkeypatch.setattr(V, "REGISTRY", registry)
+    monkeypatch.setattr(V, "erlang_a_sweep", lambda settings: [])  # skip the figure's runs
+    monkeypatch.setattr(V, "_write_csv", lambda rows, path: None)
+    monkeypatch.setattr(V, "plot_erlang_a", lambda table, out: [])
+    assert V.main(["--out", tmp_path, "--only", "broken", "clv", "--quick"]) == 1
+    assert "| fail |" in (tmp_path / "report.md").read_text()
+
+
+def test_registering_a_name_twice_is_an_error():
+    with pytest.raises(ValueError, match="already registered"):
+        V.register("clv")(lambda settings: [])
