@@ -40,7 +40,9 @@ _LOG_TAIL = 46.0
 _MAX_STATES = 10_000_000
 
 
-def _positive(name: str, value, allow_inf: bool = False) -> float:
+def require_positive(name: str, value, allow_inf: bool = False) -> float:
+    """``value`` as a float if it is a positive real number (inf only if ``allow_inf``);
+    otherwise ValueError naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number, got {value!r}")
     x = float(value)
@@ -50,7 +52,8 @@ def _positive(name: str, value, allow_inf: bool = False) -> float:
     return x
 
 
-def _staff(value) -> int:
+def require_staff(value) -> int:
+    """``value`` as an int if it is a whole number of agents >= 1; otherwise ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"staff must be a whole number of agents, got {value!r}")
     if not math.isfinite(float(value)) or float(value) != int(value) or int(value) < 1:
@@ -61,8 +64,8 @@ def _staff(value) -> int:
 def erlang_b(load: float, staff: int) -> float:
     """Blocking probability of M/M/c/c (Erlang B) for offered load ``load`` = lambda/mu
     (Erlangs), by the recursion B(k) = a B(k-1) / (k + a B(k-1)); stable for any c."""
-    a = _positive("load", load)
-    c = _staff(staff)
+    a = require_positive("load", load)
+    c = require_staff(staff)
     b = 1.0
     for k in range(1, c + 1):
         b = a * b / (k + a * b)
@@ -84,9 +87,9 @@ def erlang_c(arrival_rate: float, handle_minutes: float, staff: int) -> dict:
     Raises ValueError when the inputs are not positive or the system is unstable
     (a >= c: the queue grows without bound, there is no steady state).
     """
-    lam = _positive("arrival_rate", arrival_rate)
-    h = _positive("handle_minutes", handle_minutes)
-    c = _staff(staff)
+    lam = require_positive("arrival_rate", arrival_rate)
+    h = require_positive("handle_minutes", handle_minutes)
+    c = require_staff(staff)
     a = lam * h
     if a >= c:
         raise ValueError(
@@ -127,10 +130,10 @@ def erlang_a(arrival_rate: float, handle_minutes: float, staff: int,
     ``patience_minutes = inf`` (theta = 0) falls back to :func:`erlang_c` (and raises its
     ValueError when that system is unstable), with ``p_abandon = 0``.
     """
-    lam = _positive("arrival_rate", arrival_rate)
-    h = _positive("handle_minutes", handle_minutes)
-    c = _staff(staff)
-    patience = _positive("patience_minutes", patience_minutes, allow_inf=True)
+    lam = require_positive("arrival_rate", arrival_rate)
+    h = require_positive("handle_minutes", handle_minutes)
+    c = require_staff(staff)
+    patience = require_positive("patience_minutes", patience_minutes, allow_inf=True)
     if math.isinf(patience):
         out = erlang_c(lam, h, c)
         return {"p_wait": out["p_wait"], "mean_wait": out["mean_wait"], "p_abandon": 0.0,

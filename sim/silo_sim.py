@@ -28,11 +28,13 @@ relaxation time (many hours here; check ``days`` / ``batches`` when you change t
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 from numba import njit
 
 from sim import queue as Q
+from sim.analytic import require_positive, require_staff
 from sim import rng as R
 
 K_GAP, K_HANDLE, K_PATIENCE = 0, 1, 2
@@ -104,12 +106,11 @@ def _simulate_days(seed, days, day_minutes, mean_gap, handle_mean, patience_mean
         out_hold[day] = total
 
 
-def _check(name: str, value, allow_inf: bool = False) -> float:
-    x = float(value)
-    if not (x > 0.0) or (math.isinf(x) and not allow_inf):
-        raise ValueError(f"{name} must be positive{'' if allow_inf else ' and finite'}, "
-                         f"got {value!r}")
-    return x
+def _whole(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral | float) \
+            or not math.isfinite(value) or int(value) != value or value < minimum:
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def simulate_silo(arrival_rate: float, handle_minutes: float, staff: int,
@@ -130,28 +131,20 @@ def simulate_silo(arrival_rate: float, handle_minutes: float, staff: int,
     ``days``, ``batches`` and ``backlog_end`` (agents still committed past the last
     closing, i.e. work carried over).
     """
-    lam = _check("arrival_rate", arrival_rate)
-    h = _check("handle_minutes", handle_minutes)
+    lam = require_positive("arrival_rate", arrival_rate)
+    h = require_positive("handle_minutes", handle_minutes)
     if patience_minutes is None:
         patience = math.inf
     else:
-        patience = _check("patience_minutes", patience_minutes, allow_inf=True)
-    if isinstance(staff, bool) or int(staff) != staff or int(staff) < 1:
-        raise ValueError(f"staff must be a whole number >= 1, got {staff!r}")
-    staff = int(staff)
-    hours = _check("open_hours", open_hours)
+        patience = require_positive("patience_minutes", patience_minutes, allow_inf=True)
+    staff = require_staff(staff)
+    hours = require_positive("open_hours", open_hours)
     if hours > 24.0:
         raise ValueError(f"open_hours must be at most 24, got {open_hours!r}")
-    if int(days) != days or days < 2:
-        raise ValueError(f"days must be a whole number >= 2 (standard errors), got {days!r}")
-    if int(warmup_days) != warmup_days or warmup_days < 0:
-        raise ValueError(f"warmup_days must be a whole number >= 0, got {warmup_days!r}")
-    if int(seed) != seed or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
-    if int(batches) != batches or batches < 2:
-        raise ValueError(f"batches must be a whole number >= 2, got {batches!r}")
-    days, warmup_days, seed = int(days), int(warmup_days), int(seed)
-    batches = min(int(batches), days)
+    days = _whole("days", days, 2)  # two days at least, for a standard error
+    warmup_days = _whole("warmup_days", warmup_days, 0)
+    seed = _whole("seed", seed, 0)
+    batches = min(_whole("batches", batches, 2), days)
     day_minutes = 60.0 * hours
 
     total_days = warmup_days + days
