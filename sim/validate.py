@@ -296,13 +296,13 @@ def plot_erlang_a(table: Path, out: Path) -> list[Path]:
     ax = axes[0]
     ax.plot(grid, [c["mean_wait"] for c in curve], color=OKABE_ITO[5], label="Erlang A (exact)")
     ax.plot(below, curve_c, color=OKABE_ITO[0], linestyle="--",
-            label="Erlang C (ignores hang-ups; no steady state at rho >= 1)")
+            label="Erlang C (no hang-ups; unbounded at rho >= 1)")
     ax.errorbar(t["load"], t["sim_mean_wait"], yerr=1.96 * t["sim_mean_wait_se"], fmt="o",
                 color=OKABE_ITO[6], markersize=5, capsize=3, label="simulated silo (95% CI)")
     ax.set_xlabel("offered load rho = arrivals / capacity (dimensionless)")
     ax.set_ylabel("mean time on hold, all callers (minutes)")
-    ax.set_ylim(0, 1.15 * max(t["sim_mean_wait"].max(), curve[-1]["mean_wait"]))
-    ax.legend(frameon=False)
+    ax.set_ylim(0, 1.4 * max(t["sim_mean_wait"].max(), curve[-1]["mean_wait"]))
+    ax.legend(frameon=False, loc="upper left", fontsize=9)
     ax = axes[1]
     ax.plot(grid, [100 * c["p_abandon"] for c in curve], color=OKABE_ITO[5],
             label="Erlang A (exact)")
@@ -311,7 +311,7 @@ def plot_erlang_a(table: Path, out: Path) -> list[Path]:
                 label="simulated silo (95% CI)")
     ax.set_xlabel("offered load rho = arrivals / capacity (dimensionless)")
     ax.set_ylabel("callers who hang up (% of calls)")
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, loc="upper left", fontsize=9)
     fig.suptitle(f"The simulated silo matches Erlang A within {100 * worst:.1f}% from "
                  f"rho = {t['load'].min():g} to {t['load'].max():g} (c = {staff}, handling "
                  f"{h:g} min, patience {pat:g} min)", fontsize=11)
