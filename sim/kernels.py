@@ -173,21 +173,51 @@ def _open_issue(I, i, day, silo):
 
 
 @njit(cache=True, inline="always")
-def _morning_one(F, I, pv, seed, i, day):
-    for r in L.T_F_ROWS:
-        F[r, i] = 0.0
-    for r in L.T_I_ROWS:
-        I[r, i] = -1
-    F[L.F_T_ANNOUNCED, i] = -1.0
-    I[L.I_T_ACTION, i] = 0
-    I[L.I_T_ISSUE_NEW, i] = 0
-    I[L.I_T_CLOSED, i] = 0
-    I[L.I_T_RENEWAL, i] = 0
-    I[L.I_T_CHURN, i] = 0
-    I[L.I_T_SAVED, i] = 0
-    I[L.I_T_ACQUIRED, i] = 0
+def _set_f(F, r, i, value):
+    """``F[r, i] = value``, written only if the bits differ (reading is cheaper than
+    writing, and most of today's rows already hold their reset value)."""
+    x = F[r, i]
+    if x != value or math.copysign(1.0, x) != math.copysign(1.0, value):
+        F[r, i] = value
+
+
+@njit(cache=True, inline="always")
+def _set_i(I, r, i, value):
+    if I[r, i] != value:
+        I[r, i] = value
+
+
+@njit(cache=True, inline="always")
+def _reset_today(F, I, i, shock):
+    """Today's rows (``t_*``) to their "nothing happened" values: 0, except -1 for
+    t_announced, t_ss, t_rep, t_call, t_unfair and t_outreach. ``shock``: reset t_shock too
+    (the morning of an active customer overwrites it anyway)."""
+    _set_f(F, L.F_T_PRICE_CHANGE, i, 0.0)
+    _set_f(F, L.F_T_HOLD, i, 0.0)
+    _set_f(F, L.F_T_ANNOUNCED, i, -1.0)
+    _set_f(F, L.F_T_CALLBACK_WAIT, i, 0.0)
+    if shock:
+        _set_f(F, L.F_T_SHOCK, i, 0.0)
+    _set_i(I, L.I_T_ACTION, i, 0)
+    _set_i(I, L.I_T_ISSUE_NEW, i, 0)
+    _set_i(I, L.I_T_SS, i, -1)
+    _set_i(I, L.I_T_REP, i, -1)
+    _set_i(I, L.I_T_CALL, i, -1)
+    _set_i(I, L.I_T_CLOSED, i, 0)
+    _set_i(I, L.I_T_RENEWAL, i, 0)
+    _set_i(I, L.I_T_UNFAIR, i, -1)
+    _set_i(I, L.I_T_OUTREACH, i, -1)
+    _set_i(I, L.I_T_CHURN, i, 0)
+    _set_i(I, L.I_T_SAVED, i, 0)
+    _set_i(I, L.I_T_ACQUIRED, i, 0)
+
+
+@njit(cache=True, inline="always")
+def _morning_one(F, I, pv, seed, i, day, p_issue):
     if I[L.I_ACTIVE, i] == 0:
+        _reset_today(F, I, i, True)
         return
+    _reset_today(F, I, i, False)
     # drift and fading memories
     F[L.F_ATTITUDE, i] += (F[L.F_ATTITUDE_BASE, i] - F[L.F_ATTITUDE, i]) * (1.0 - pv[L.P_KEEP_ATTITUDE])
     F[L.F_UNFAIR, i] *= pv[L.P_KEEP_UNFAIR]
@@ -206,8 +236,12 @@ def _morning_one(F, I, pv, seed, i, day):
             F[L.F_ATTITUDE, i] += pv[L.P_OUTREACH_OFF_TARGET]
     # a new service issue
     if I[L.I_ISSUE_OPEN, i] == 0:
-        rate = pv[L.P_ISSUE_RATE] * I[L.I_PRODUCTS, i]
-        if R.uniform(seed, R.ISSUE, i, day, 0) < 1.0 - math.exp(-rate):
+        products = I[L.I_PRODUCTS, i]
+        if 1 <= products <= 4:
+            p = p_issue[products]
+        else:
+            p = 1.0 - math.exp(-(pv[L.P_ISSUE_RATE] * products))
+        if R.uniform(seed, R.ISSUE, i, day, 0) < p:
             u = R.uniform(seed, R.ISSUE_SILO, i, day, 0)
             silo = 2
             if u < pv[L.P_SILO_CUM0]:
@@ -235,8 +269,11 @@ def _morning_one(F, I, pv, seed, i, day):
 def _morning(F, I, pv, seed, day, n):
     """Reset today's rows, decay memories, renew, outreach, open issues, choose channels
     for customers [0, n). F: (NF, slots) float64; I: (NI, slots) int32."""
+    p_issue = np.zeros(5)  # chance of a new issue today by products held
+    for products in range(1, 5):
+        p_issue[products] = 1.0 - math.exp(-(pv[L.P_ISSUE_RATE] * products))
     for i in prange(n):
-        _morning_one(F, I, pv, seed, i, day)
+        _morning_one(F, I, pv, seed, i, day, p_issue)
 
 
 # ---------------------------------------------------------------------------------------
@@ -284,6 +321,33 @@ def _callers(I, n, silo):
             out[count] = i
             count += 1
     return out
+
+
+@njit(cache=True)
+def _callers_by_silo(I, n, n_silos):
+    """Today's callers of every silo in one pass: (start, idx), the callers of silo s being
+    ``idx[start[s]:start[s + 1]]`` in customer order (the same as ``_callers``)."""
+    buf = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if I[L.I_T_ACTION, i] == 1:
+            buf[m] = i
+            m += 1
+    start = np.zeros(n_silos + 1, np.int64)
+    for k in range(m):
+        s = I[L.I_ISSUE_SILO, buf[k]]
+        if 0 <= s < n_silos:
+            start[s + 1] += 1
+    for s in range(n_silos):
+        start[s + 1] += start[s]
+    idx = np.empty(start[n_silos], np.int64)
+    fill = start[:n_silos].copy()
+    for k in range(m):
+        s = I[L.I_ISSUE_SILO, buf[k]]
+        if 0 <= s < n_silos:
+            idx[fill[s]] = buf[k]
+            fill[s] += 1
+    return start, idx
 
 
 @njit(cache=True)

@@ -78,14 +78,16 @@ class ServiceSilo(mesa.Agent):
         factor = pol.staffing_factor if day >= pol.staffing_from_day else 1.0
         return max(1, round(self.cfg.staff_per_10k * self.model.n_initial / 10_000 * factor))
 
-    def serve(self, day: int) -> None:
+    def serve(self, day: int, callers: np.ndarray | None = None) -> None:
+        """Serve today's callers (``callers``: their indices in customer order; found
+        here if not given)."""
         staff = self.staff_for(day)
         if staff != self.staff:
             self.free_at = Q.resize_servers(self.free_at, staff, day * self.open_minutes)
             self.staff = staff
         m = self.model
         pol, b = m.params.policy, m.params.behaviour
-        self.served_idx = K._callers(m.I, m.n, self.index)
+        self.served_idx = K._callers(m.I, m.n, self.index) if callers is None else callers
         mode = {"none": Q.ANNOUNCE_NONE, "fixed": Q.ANNOUNCE_FIXED,
                 "honest": Q.ANNOUNCE_HONEST}[pol.promise]
         self.backlog = K._silo_day(
@@ -315,8 +317,9 @@ class LoyaltyModel(mesa.Model):
                 self.params.reps.minutes_per_issue)
 
     def _silos_serve(self, day: int) -> None:
-        for silo in self.silos:
-            silo.serve(day)
+        start, idx = K._callers_by_silo(self.I, self.n, len(self.silos))
+        for k, silo in enumerate(self.silos):
+            silo.serve(day, idx[start[k]:start[k + 1]])
 
     def _customers_decide(self, day: int) -> None:
         if self.decisions == "kernel":
