@@ -26,6 +26,7 @@ from sim import layout as L
 from sim import queue as Q
 from sim import rng as R
 
+N_COUNT_CHUNKS = 64  # chunks of customers for parallel passes whose results are order-free
 OTHER = 4  # index of "other" in sim.metrics.REASONS (price, service, contagion, cascade, other)
 
 
@@ -616,12 +617,36 @@ def _evening(F, I, pv, seed, day, n):
 
 
 # ---------------------------------------------------------------------------------------
+@njit(cache=True, parallel=True)
+def _tellers(F, I, n):
+    """Customers [0, n) who left today or have a shock to tell, in customer order (found
+    in parallel chunks)."""
+    chunks = N_COUNT_CHUNKS
+    step = (n + chunks - 1) // chunks
+    count = np.zeros(chunks + 1, np.int64)
+    for c in prange(chunks):
+        k = 0
+        for i in range(c * step, min(n, (c + 1) * step)):
+            k += (I[L.I_T_CHURN, i] == 1) | (F[L.F_T_SHOCK, i] != 0.0)
+        count[c + 1] = k
+    for c in range(chunks):
+        count[c + 1] += count[c]
+    out = np.empty(count[chunks], np.int64)
+    for c in prange(chunks):
+        k = count[c]
+        for i in range(c * step, min(n, (c + 1) * step)):
+            if (I[L.I_T_CHURN, i] == 1) | (F[L.F_T_SHOCK, i] != 0.0):
+                out[k] = i
+                k += 1
+    return out
+
+
 @njit(cache=True)
 def _spread(F, I, n, indptr, nbr, family, wom_weight, wom_negative_multiplier):
     """Push today's departures and attitude shocks along ties, in customer order.
 
     indptr: (slots+1,) int64, nbr: (edges,) int32, family: (edges,) int8 (CSR of ties)."""
-    for i in range(n):
+    for i in _tellers(F, I, n):
         left = I[L.I_T_CHURN, i] == 1
         shock = F[L.F_T_SHOCK, i]
         if not left and shock == 0.0:
@@ -649,7 +674,8 @@ N_DAY_SUMS = 32
 @njit(cache=True)
 def _day_sums(F, I, n, promoter, detractor, out):
     """One sequential pass: today's counts and sums over customers [0, n) into ``out``
-    (see ``sim.model.LoyaltyModel._collect`` for the order)."""
+    (see ``sim.model.LoyaltyModel._collect`` for the order). The model computes the same
+    numbers faster with ``_day_counts`` and ``_day_float_sums``; this is their specification."""
     for k in range(out.shape[0]):
         out[k] = 0.0
     for i in range(n):
@@ -689,6 +715,84 @@ def _day_sums(F, I, n, promoter, detractor, out):
         out[22] += I[L.I_T_SAVED, i]
         if I[L.I_T_OUTREACH, i] >= 0:
             out[23] += 1.0
+
+
+@njit(cache=True, parallel=True)
+def _day_counts(I, F, n, promoter, detractor, out):
+    """``_day_sums`` for every entry that is a count (exact in any order), in parallel
+    chunks; entries 16, 17 and 19 (float sums) are left to ``_day_float_sums``."""
+    part = np.zeros((N_COUNT_CHUNKS, N_DAY_SUMS), np.int64)
+    step = (n + N_COUNT_CHUNKS - 1) // N_COUNT_CHUNKS
+    for c in prange(N_COUNT_CHUNKS):
+        p = part[c]
+        tier = np.zeros(5, np.int64)
+        ss = rep = new = resolved = unresolved = renewals = rises = 0
+        active = products = unfair = promoters = detractors = saved = outreach = 0
+        for i in range(c * step, min(n, (c + 1) * step)):
+            if I[L.I_T_CHURN, i] == 1:
+                p[0] += 1
+                p[1 + I[L.I_REASON, i]] += 1
+                p[6] += I[L.I_PRODUCTS, i]
+                p[23 + I[L.I_PRODUCTS, i]] += 1
+            ss += I[L.I_T_SS, i] >= 0
+            rep += I[L.I_T_REP, i] >= 0
+            new += I[L.I_T_ISSUE_NEW, i] == 1
+            closed = I[L.I_T_CLOSED, i]
+            resolved += closed == 1
+            unresolved += closed == 2
+            if I[L.I_T_RENEWAL, i] == 1:
+                renewals += 1
+                rises += I[L.I_T_UNFAIR, i] >= 0
+            if I[L.I_ACTIVE, i] == 0:
+                continue
+            active += 1
+            held = I[L.I_PRODUCTS, i]
+            products += held
+            if 0 <= held <= 4:
+                tier[held] += 1
+            else:
+                p[27 + held] += 1
+            unfair += I[L.I_UNFAIR_LAST, i]
+            a = F[L.F_ATTITUDE, i]
+            promoters += a > promoter
+            detractors += (a <= promoter) & (a < detractor)
+            saved += I[L.I_T_SAVED, i]
+            outreach += I[L.I_T_OUTREACH, i] >= 0
+        p[7] += ss
+        p[8] += rep
+        p[9] += new
+        p[10] += resolved
+        p[11] += unresolved
+        p[12] += renewals
+        p[13] += rises
+        p[14] += active
+        p[15] += products
+        p[18] += unfair
+        p[20] += promoters
+        p[21] += detractors
+        p[22] += saved
+        p[23] += outreach
+        for k in range(5):
+            p[27 + k] += tier[k]
+    for k in range(N_DAY_SUMS):
+        total = 0
+        for c in range(N_COUNT_CHUNKS):
+            total += part[c, k]
+        out[k] = total
+
+
+@njit(cache=True)
+def _day_float_sums(F, I, n, out):
+    """Entries 16, 17, 19 of ``_day_sums`` (premium, risk cost, attitude of the active),
+    summed in customer order exactly as there."""
+    premium = risk = attitude = 0.0
+    for i in range(n):
+        if I[L.I_ACTIVE, i] == 0:
+            continue
+        premium += F[L.F_PREMIUM, i]
+        risk += F[L.F_RISK_COST, i]
+        attitude += F[L.F_ATTITUDE, i]
+    out[16], out[17], out[19] = premium, risk, attitude
 
 
 # ---------------------------------------------------------------------------------------

@@ -352,7 +352,8 @@ class LoyaltyModel(mesa.Model):
     def _collect(self, day: int) -> None:
         b, costs = self.params.behaviour, self.params.costs
         s = self._sums
-        K._day_sums(self.F, self.I, self.n, b.nps_promoter_attitude, b.nps_detractor_attitude, s)
+        K._day_counts(self.I, self.F, self.n, b.nps_promoter_attitude, b.nps_detractor_attitude, s)
+        K._day_float_sums(self.F, self.I, self.n, s)  # = K._day_sums, in two faster passes
         self._tier_churn += s[24:28]
         self._tier_exposure += s[28:32]
         calls = held = abandoned = callbacks = broken = backlog = 0
