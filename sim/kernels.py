@@ -856,8 +856,27 @@ def _build_ties(seed, slots, region, ties_mean, locality, household_mean, region
             e += 2
             j -= 1
     # sort by (source, target), then drop repeated pairs (a household tie wins)
-    key = src[:e] * slots + dst[:e]
-    order = np.argsort(key, kind="mergesort")
+    # (a stable sort by the key source * slots + target: a counting sort by source, then
+    # a stable insertion sort of each source's few targets)
+    first_edge = np.zeros(slots + 1, np.int64)
+    for k in range(e):
+        first_edge[src[k] + 1] += 1
+    for i in range(slots):
+        first_edge[i + 1] += first_edge[i]
+    order = np.empty(e, np.int64)
+    fill = first_edge[:slots].copy()
+    for k in range(e):
+        order[fill[src[k]]] = k
+        fill[src[k]] += 1
+    for i in range(slots):
+        lo = first_edge[i]
+        for a in range(lo + 1, first_edge[i + 1]):
+            o = order[a]
+            b = a - 1
+            while b >= lo and dst[order[b]] > dst[o]:
+                order[b + 1] = order[b]
+                b -= 1
+            order[b + 1] = o
     m = 0
     for k in range(e):
         o = order[k]

@@ -13,6 +13,8 @@ customer, through the agents. The two give bit-identical results.
 
 from __future__ import annotations
 
+import gc
+import itertools
 import math
 from typing import Callable
 
@@ -50,6 +52,39 @@ def _field(matrix: str, row: int, cast: type) -> property:
         getattr(self.model, matrix)[row, self.idx] = value
 
     return property(get, set)
+
+
+def _make_customers(model: "LoyaltyModel", start: int, stop: int) -> list[Customer]:
+    """Customer agents for slots [start, stop), registered with the model as
+    ``Customer(model, i)`` would register each (same unique_ids, same agent sets), but in
+    bulk: a million one by one through ``Agent.__init__`` takes seconds."""
+    if stop <= start:
+        return []
+    first = Customer(model, start)  # creates the Customer agent set if needed
+    try:
+        by_type = model._agents_by_type[Customer]._agents
+        every = model._all_agents._agents
+        registry = model._agents
+        ids = itertools.islice(mesa.Agent._ids[model], stop - start - 1)
+    except (AttributeError, KeyError):  # another Mesa: the documented way
+        return [first] + [Customer(model, i) for i in range(start + 1, stop)]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # a million new objects would trigger full collections for nothing
+    try:
+        new = object.__new__
+        out = [first]
+        for i, uid in zip(range(start + 1, stop), ids):
+            c = new(Customer)
+            c.model, c.unique_id, c.pos, c.idx = model, uid, None, i
+            out.append(c)
+        rest = dict.fromkeys(out[1:])
+        registry.update(rest)
+        by_type.update(rest)
+        every.update(rest)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return out
 
 
 for _row, _name in enumerate(L.F_FIELDS):
@@ -255,7 +290,7 @@ class LoyaltyModel(mesa.Model):
         self.indptr, self.nbr, self.tie_family, self.household = K._build_ties(
             self.seed, self.capacity, self.I[L.I_REGION].astype(np.int64), pop.ties_mean,
             pop.tie_locality, pop.household_size_mean, pop.regions)
-        self.customers: list[Customer] = [Customer(self, i) for i in range(self.n)]
+        self.customers: list[Customer] = _make_customers(self, 0, self.n)
         self.silos = [ServiceSilo(self, k, s) for k, s in enumerate(SILO_NAMES)]
         self.reps = [SalesRep(self, r) for r in range(self.n_reps)]
         self.rep_minutes_left = np.zeros(self.n_reps)
@@ -346,7 +381,7 @@ class LoyaltyModel(mesa.Model):
         K._init_customers(self.F, self.I, self.pv, self.seed, start, stop, day + 1, False)
         self.I[L.I_T_ACQUIRED, start:stop] = 1
         self.n = stop
-        self.customers.extend(Customer(self, i) for i in range(start, stop))
+        self.customers.extend(_make_customers(self, start, stop))
 
     # -- metrics -----------------------------------------------------------------------------
     def _collect(self, day: int) -> None:
