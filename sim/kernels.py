@@ -8,8 +8,16 @@ depend on thread count, processing order or what other customers did.
 
 Per-customer phases (``_morning``, ``_evening``, ``_init_customers``) run in parallel with
 ``prange`` and write only their own column. Phases that couple customers (reps' limited
-time, the silo queues, word of mouth and contagion along ties, the day's totals) are
-sequential in customer order, so their floating-point sums are reproducible.
+time, the silo queues, word of mouth and contagion along ties, the day's float sums) are
+sequential in customer order, so their floating-point sums are reproducible; searches and
+counts whose result does not depend on order (today's tellers, the day's counts) run in
+parallel chunks.
+
+Speed (``cxsim-bench``): the daily step is bound by memory traffic over ``F`` and ``I``, so
+the per-customer bodies are inlined (a call to a non-inlined helper from a ``prange`` loop
+costs several ns), today's rows are only written where they changed, and a quiet
+customer's churn draw is settled against a bound without log/exp (``_churn_screen``); none
+of this changes a result (``tests/test_bench.py``, ``tests/test_core.py``).
 
 ``sim.reference`` is the slow, readable specification of ``_morning`` and ``_evening``; the
 tests hold the two to bit-identical results.
