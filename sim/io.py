@@ -1,0 +1,241 @@
+"""Run directories: writing one run's results atomically, and reading them back.
+
+A run directory holds (besides Hydra's ``.hydra/`` when written by ``cxsim-run``):
+
+- ``timeseries.parquet``: one row per day, every column of ``sim.metrics.DAILY_COLUMNS``,
+  then ``policy`` and ``seed``;
+- ``journeys.parquet``: the sampled customers' events (``JOURNEY_SCHEMA``);
+- ``summary.json``: the model's summary;
+- ``manifest.json``: seed, config hash, parameters, package versions, git revision, wall
+  time and ``"status": "complete"``, written last.
+
+Every file is written under a temporary name in the same directory and moved into place with
+``os.replace``, so a reader never sees half a file; a directory whose manifest is missing or
+not complete is never treated as finished (``is_complete``). Nothing here imports Hydra or
+the model: the inputs are parameters and the model's output arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import subprocess
+import tempfile
+import typing
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim import __version__
+from sim.metrics import DAILY_COLUMNS
+from sim.params import SimParams, to_dict
+
+MANIFEST = "manifest.json"
+TIMESERIES = "timeseries.parquet"
+JOURNEYS = "journeys.parquet"
+SUMMARY = "summary.json"
+RUN_FILES = (TIMESERIES, JOURNEYS, SUMMARY)
+COMPLETE = "complete"
+JOURNEY_SCHEMA = pa.schema([("customer", pa.int64()), ("day", pa.int32()),
+                            ("event", pa.string()), ("value", pa.float64())])
+PACKAGES = ("cxsim", "numpy", "numba", "mesa", "hydra-core", "omegaconf", "pyarrow")
+HASH_CHARS = 12
+
+
+# -- identity of a run ----------------------------------------------------------------------
+def _canonical(obj: Any) -> Any:
+    """Parameters as plain JSON values, floats as floats even when written as integers
+    (``premium_per_product=1000`` and ``1000.0`` are the same configuration)."""
+    hints = typing.get_type_hints(type(obj))
+    out = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            out[f.name] = _canonical(value)
+        elif hints[f.name] is float and not isinstance(value, bool):
+            out[f.name] = float(value)
+        elif isinstance(value, (list, tuple)):
+            out[f.name] = [float(x) for x in value]
+        else:
+            out[f.name] = value
+    return out
+
+
+def config_hash(params: SimParams) -> str:
+    """Short SHA-256 of every parameter and the seed: the name of the run directory, so the
+    same configuration always lands in the same place (and a finished one can be skipped)."""
+    text = json.dumps(_canonical(params), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
+
+
+# -- writing --------------------------------------------------------------------------------
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through a temporary file in the same directory, then ``os.replace``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become null (strict JSON); numpy scalars become Python numbers."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: Path, data: Mapping) -> None:
+    text = json.dumps(_json_safe(data), indent=2, allow_nan=False) + "\n"
+    _atomic(path, lambda tmp: tmp.write_text(text))
+
+
+def write_parquet(path: Path, table: pa.Table) -> None:
+    _atomic(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def _scenario_columns(n: int, params: SimParams) -> dict[str, pa.Array]:
+    """``policy`` and ``seed`` on every row, so a table found alone still names its run."""
+    return {"policy": pa.array([params.policy.name] * n, pa.string()),
+            "seed": pa.array(np.full(n, params.seed, np.int64))}
+
+
+def _metadata(params: SimParams) -> dict[bytes, bytes]:
+    return {b"cxsim.config_hash": config_hash(params).encode(),
+            b"cxsim.params": json.dumps(to_dict(params), sort_keys=True).encode()}
+
+
+def timeseries_table(params: SimParams, timeseries: Mapping[str, np.ndarray]) -> pa.Table:
+    if tuple(timeseries) != DAILY_COLUMNS:
+        raise ValueError(f"timeseries columns {tuple(timeseries)} differ from "
+                         f"sim.metrics.DAILY_COLUMNS {DAILY_COLUMNS}")
+    n = len(timeseries["day"])
+    if any(len(v) != n for v in timeseries.values()):
+        raise ValueError("timeseries columns differ in length")
+    columns = {c: pa.array(np.asarray(timeseries[c])) for c in DAILY_COLUMNS}
+    columns.update(_scenario_columns(n, params))
+    return pa.table(columns).replace_schema_metadata(_metadata(params))
+
+
+def journeys_table(params: SimParams, journeys: Mapping[str, np.ndarray]) -> pa.Table:
+    if set(journeys) != set(JOURNEY_SCHEMA.names):
+        raise ValueError(f"journey columns {sorted(journeys)} differ from "
+                         f"{sorted(JOURNEY_SCHEMA.names)}")
+    columns = {f.name: pa.array(list(journeys[f.name]) if f.type == pa.string()
+                                else np.asarray(journeys[f.name]), f.type)
+               for f in JOURNEY_SCHEMA}
+    columns.update(_scenario_columns(len(journeys["day"]), params))
+    return pa.table(columns).replace_schema_metadata(_metadata(params))
+
+
+def package_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {}
+    for dist in PACKAGES:
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:  # cxsim run from a checkout, not installed
+            versions[dist] = __version__ if dist == "cxsim" else None
+    return versions
+
+
+def git_revision(where: Path = Path(__file__).resolve().parent) -> dict | None:
+    """The source checkout's commit and whether tracked files differ from it; None when the
+    code does not run from a git checkout (or git is missing)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=where, capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+    try:
+        return {"revision": git("rev-parse", "HEAD"),
+                "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def write_run(run_dir: Path | str, params: SimParams, timeseries: Mapping[str, np.ndarray],
+              summary: Mapping, journeys: Mapping[str, np.ndarray],
+              wall_seconds: float) -> Path:
+    """Write one run's results into ``run_dir`` (created if needed); the manifest last.
+
+    The outputs are checked against the contract (``sim.metrics``, ``JOURNEY_SCHEMA``) before
+    anything is touched; then an existing manifest is removed, so a directory being rewritten
+    is never taken for a finished run.
+    """
+    run_dir = Path(run_dir)
+    tables = {TIMESERIES: timeseries_table(params, timeseries),
+              JOURNEYS: journeys_table(params, journeys)}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / MANIFEST).unlink(missing_ok=True)
+    for name, table in tables.items():
+        write_parquet(run_dir / name, table)
+    write_json(run_dir / SUMMARY, summary)
+    write_json(run_dir / MANIFEST, {
+        "policy": params.policy.name,
+        "seed": params.seed,
+        "config_hash": config_hash(params),
+        "params": to_dict(params),
+        "versions": package_versions(),
+        "git": git_revision(),
+        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "wall_seconds": round(wall_seconds, 3),
+        "files": list(RUN_FILES),
+        "status": COMPLETE,
+    })
+    return run_dir
+
+
+def check_writable(directory: Path | str) -> None:
+    """Create ``directory`` if needed and write a probe file there; raises OSError if not."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=directory):
+        pass
+
+
+# -- reading --------------------------------------------------------------------------------
+def read_manifest(run_dir: Path | str) -> dict:
+    return json.loads((Path(run_dir) / MANIFEST).read_text())
+
+
+def is_complete(run_dir: Path | str) -> bool:
+    """True only if the manifest says complete and every result file is there."""
+    run_dir = Path(run_dir)
+    try:
+        manifest = read_manifest(run_dir)
+    except (OSError, ValueError):
+        return False
+    return (isinstance(manifest, dict) and manifest.get("status") == COMPLETE
+            and all((run_dir / name).is_file() for name in RUN_FILES))
+
+
+def complete_runs(root: Path | str) -> list[Path]:
+    """Every finished run directory below ``root`` (e.g. ``results/<study>``), sorted."""
+    return sorted(p.parent for p in Path(root).rglob(MANIFEST) if is_complete(p.parent))
+
+
+def read_summary(run_dir: Path | str) -> dict:
+    return json.loads((Path(run_dir) / SUMMARY).read_text())
+
+
+def read_timeseries(run_dir: Path | str) -> pa.Table:
+    return pq.read_table(Path(run_dir) / TIMESERIES)
+
+
+def read_journeys(run_dir: Path | str) -> pa.Table:
+    return pq.read_table(Path(run_dir) / JOURNEYS)
