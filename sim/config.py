@@ -1,0 +1,259 @@
+"""Hydra structured configs: the parameter dataclasses of ``sim.params`` as schemas.
+
+``configs/config.yaml`` starts from ``config_schema`` (``RunConfig``: every ``SimParams`` field
+plus the run-level keys), and every group file (``configs/<group>/*.yaml``) extends its group's
+schema ``/schema/<group>``. So a misspelt key or a value of the wrong type fails while the
+config is composed, and ``params_from_cfg`` then checks every range and choice
+(``sim.params.validate``) before any simulation starts. ``error_line`` turns any of these
+failures into one line naming the full key, the value and what is allowed.
+
+Only this module and ``sim.cli`` import Hydra.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import typing
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import MissingConfigException, OverrideParseException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import (ConfigAttributeError, ConfigKeyError, OmegaConfBaseException,
+                              ValidationError)
+
+from sim.io import config_hash
+from sim.params import ParamError, SimParams, _fmt, from_dict, validate
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_NAME = "config"
+VERSION_BASE = "1.3"
+JOB_NAME = "cxsim-run"
+# the groups of the defaults list: the SimParams fields that are themselves dataclasses
+GROUPS = {name: schema for name, schema in typing.get_type_hints(SimParams).items()
+          if dataclasses.is_dataclass(schema)}
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+@dataclass
+class RunConfig(SimParams):
+    """The primary config: the model's parameters, then where and how to run them."""
+    results_dir: str = "results"  # root of all outputs, relative to the working directory
+    study: str = "runs"           # runs go to <results_dir>/<study>/<policy>/<config hash>
+    progress: bool = True         # progress bar on stderr (shown only on a terminal)
+    force: bool = False           # run again even if the run directory is complete
+
+
+RUN_KEYS = tuple(f.name for f in dataclasses.fields(RunConfig)
+                 if f.name not in {g.name for g in dataclasses.fields(SimParams)})
+
+
+def register_configs() -> None:
+    cs = ConfigStore.instance()
+    cs.store(name="config_schema", node=RunConfig)
+    for group, schema in GROUPS.items():
+        cs.store(group="schema", name=group, node=schema)
+
+
+def _config_hash_resolver(*, _root_: DictConfig) -> str:
+    return config_hash(params_from_cfg(_root_))
+
+
+register_configs()
+# ${cxsim.config_hash:} names run directories (configs/config.yaml, hydra.run/sweep)
+OmegaConf.register_new_resolver("cxsim.config_hash", _config_hash_resolver, replace=True)
+
+
+# -- composing ------------------------------------------------------------------------------
+def _initialized() -> initialize_config_dir:
+    """Hydra's global state for the compose API, on the configs directory."""
+    return initialize_config_dir(config_dir=str(CONFIG_DIR), version_base=VERSION_BASE,
+                                 job_name=JOB_NAME)
+
+
+def compose(overrides: Sequence[str] = (), config_name: str = CONFIG_NAME,
+            return_hydra_config: bool = False) -> DictConfig:
+    """The primary config with command-line style overrides, as ``cxsim-run`` composes it."""
+    with _initialized():
+        return hydra_compose(config_name, overrides=list(overrides),
+                             return_hydra_config=return_hydra_config)
+
+
+def compose_jobs(overrides: Sequence[str], multirun: bool = False, config_name: str = CONFIG_NAME,
+                 config_dir: str | None = None) -> list[DictConfig]:
+    """Every job a ``cxsim-run`` command line asks for, composed as Hydra will compose it
+    (with the ``hydra`` node) and validated, so a mistake stops the command before any run.
+
+    ``multirun``: expand sweeps (``seed=0,1,2``, ``policy=glob(*)``) into their cross product,
+    as Hydra's basic sweeper does. ``config_dir``: an extra config directory (``-cd``).
+    """
+    overrides = list(overrides)
+    if config_dir is not None:
+        overrides.append(f"hydra.searchpath=[file://{Path(config_dir).resolve()}]")
+    with _initialized():
+        jobs = [overrides]
+        if multirun:
+            parser = OverridesParser.create(GlobalHydra.instance().config_loader())
+            jobs = BasicSweeper.split_arguments(parser.parse_overrides(overrides), None)[0]
+        cfgs = [hydra_compose(config_name, overrides=job, return_hydra_config=True)
+                for job in jobs]
+    for cfg in cfgs:
+        params_from_cfg(cfg)
+    return cfgs
+
+
+def params_from_cfg(cfg: DictConfig) -> SimParams:
+    """The validated ``SimParams`` of a composed config (run-level keys and ``hydra`` are
+    ignored). Raises ParamError naming the key, the value and what is allowed."""
+    data = {}
+    for f in dataclasses.fields(SimParams):
+        if f.name in cfg:
+            node = cfg[f.name]
+            data[f.name] = OmegaConf.to_container(node, resolve=True) \
+                if OmegaConf.is_config(node) else node
+    _refuse_unknown(data, SimParams, "")
+    params = validate(from_dict(data))
+    if not SAFE_NAME.fullmatch(params.policy.name):
+        raise ParamError(f"policy.name={params.policy.name!r}: must be letters, digits, "
+                         "'_', '-' or '.' (it names the run directory)")
+    return params
+
+
+def _refuse_unknown(data: dict, cls: type, prefix: str) -> None:
+    """Keys added with ``+key=value`` get past Hydra's struct check: refuse them here."""
+    hints = typing.get_type_hints(cls)
+    for key, value in data.items():
+        if key not in hints:
+            raise ParamError(unknown_key_message(f"{prefix}{key}", _fmt(value)))
+        if dataclasses.is_dataclass(hints[key]) and isinstance(value, dict):
+            _refuse_unknown(value, hints[key], f"{prefix}{key}.")
+
+
+# -- one line per mistake -------------------------------------------------------------------
+def _lookup(full_key: str) -> tuple[type | None, dataclasses.Field | None, Any]:
+    """(the dataclass holding the key's last part, its field or None, the field's type)."""
+    cls: type | None = RunConfig
+    parts = full_key.split(".")
+    for part in parts[:-1]:
+        hint = typing.get_type_hints(cls).get(part) if cls else None
+        cls = hint if dataclasses.is_dataclass(hint) else None
+    if cls is None:
+        return None, None, None
+    f = {f.name: f for f in dataclasses.fields(cls)}.get(parts[-1])
+    return cls, f, typing.get_type_hints(cls).get(parts[-1])
+
+
+def allowed(full_key: str) -> str | None:
+    """What a key accepts, from the schema's types and the ranges in ``sim.params``; None
+    for keys outside the schema (``hydra.*``)."""
+    _, f, hint = _lookup(full_key)
+    if f is None:
+        return None
+    meta = f.metadata
+    if meta.get("choices") is not None:
+        return "one of " + ", ".join(meta["choices"])
+    kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+            list: "a list"}.get(hint, getattr(hint, "__name__", str(hint)))
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and hi is not None:
+        return f"{kind} in [{_fmt(lo)}, {_fmt(hi)}]"
+    if lo is not None or hi is not None:
+        return f"{kind} {'>=' if lo is not None else '<='} {_fmt(lo if lo is not None else hi)}"
+    return kind
+
+
+def unknown_key_message(full_key: str, value: str | None) -> str:
+    parent, _, name = full_key.rpartition(".")
+    cls, _, _ = _lookup(full_key)
+    shown = full_key if value is None else f"{full_key}={value}"
+    if cls is None:
+        return f"{shown}: unknown key"
+    names = [f.name for f in dataclasses.fields(cls)]
+    close = difflib.get_close_matches(name, names, n=1) or [n for n in names if name in n]
+    hint = f"did you mean {parent + '.' if parent else ''}{close[0]}? " if close else ""
+    return f"{shown}: unknown key; {hint}allowed in {parent or 'the top level'}: " \
+           + ", ".join(sorted(names))
+
+
+def _invalid_value_message(full_key: str, value: str | None, detail: str) -> str:
+    shown = full_key if value is None else f"{full_key}={value}"
+    what = allowed(full_key)
+    return f"{shown}: must be {what}" if what else f"{shown}: {_one_line(detail)}"
+
+
+def _given(overrides: Sequence[str]) -> dict[str, str]:
+    """Command-line overrides as {key: value text}."""
+    out = {}
+    for item in overrides:
+        key, sep, value = item.lstrip("~+").partition("=")
+        if sep:
+            out[key.partition("@")[0]] = value
+    return out
+
+
+def _omegaconf_cause(err: BaseException) -> OmegaConfBaseException | None:
+    while err is not None:
+        if isinstance(err, OmegaConfBaseException):
+            return err
+        err = err.__cause__
+    return None
+
+
+def _one_line(text: str) -> str:
+    """Hydra's and OmegaConf's multi-line messages without their diagnostic tails."""
+    skip = ("full_key:", "reference_type", "object_type", "Config search path",
+            "provider=", "See https://hydra.cc")
+    lines = [s.strip() for s in text.splitlines()]
+    return " ".join(s for s in lines if s and not s.startswith(skip))
+
+
+def _missing_config_line(err: MissingConfigException, given: dict[str, str]) -> str:
+    group, _, option = (err.missing_cfg_file or "").rpartition("/")
+    if not group:
+        return f"config {option!r}: no such primary config in {CONFIG_DIR}"
+    options = err.options or sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+    return f"{group}={given.get(group, option)}: no such {group} config; allowed: " \
+           + ", ".join(options)
+
+
+def error_line(err: BaseException, overrides: Sequence[str] = ()) -> str:
+    """One line for a mistake in the configuration: full key, value, what is allowed.
+
+    ``err``: a ParamError, or a Hydra/OmegaConf error raised while composing ``overrides``.
+    """
+    given = _given(overrides)
+    if isinstance(err, ParamError):
+        return str(err)
+    if isinstance(err, MissingConfigException):
+        return _missing_config_line(err, given)
+    if isinstance(err, OverrideParseException):
+        return f"{err.override}: cannot parse this override ({_one_line(err.message)}); " \
+               "write key=value"
+    cause = _omegaconf_cause(err)
+    if cause is not None and cause.full_key:
+        key = str(cause.full_key)
+        if isinstance(cause, (ConfigKeyError, ConfigAttributeError)):
+            return unknown_key_message(key, given.get(key))
+        if isinstance(cause, ValidationError):
+            return _invalid_value_message(key, given.get(key, _fmt(cause.value)), cause.msg)
+    # an error inside a config file: "In 'policy/x': ...Error raised ... full_key: policy.k"
+    text = str(err)
+    source = re.match(r"In '([^']+)'", text)
+    key = re.search(r"full_key: (\S+)", text)
+    if source and key:
+        where = f"{source.group(1)}.yaml: "
+        if "ConfigKeyError" in text or "ConfigAttributeError" in text:
+            return where + unknown_key_message(key.group(1), None)
+        value = re.search(r"Value '(.*?)' of type", text)
+        return where + _invalid_value_message(key.group(1), value and value.group(1), text)
+    return _one_line(text)
