@@ -1,0 +1,106 @@
+"""``cxsim-run``: one simulation (or a Hydra ``--multirun`` sweep) from the configs.
+
+    cxsim-run policy=silent_hike population.size=20000 seed=3
+    cxsim-run -m policy=baseline,silent_hike seed=0,1,2 study=hike
+
+Each run writes ``<results_dir>/<study>/<policy>/<config hash>/`` (see ``sim.io``). The
+command line is composed and validated in full before Hydra starts (``sim.config.compose_jobs``),
+so an unknown key, a wrong type, a value out of range or a missing policy stops everything
+with one line on stderr and exit status 2 (set ``HYDRA_FULL_ERROR=1`` for the traceback).
+A run whose directory is already complete is skipped unless ``force=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import hydra
+from hydra._internal.utils import get_args_parser
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
+from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
+from tqdm import tqdm
+
+from sim.config import (CONFIG_DIR, CONFIG_NAME, VERSION_BASE, compose_jobs, error_line,
+                        params_from_cfg)
+from sim.io import check_writable, is_complete, write_run
+from sim.model import LoyaltyModel
+from sim.params import ParamError, SimParams
+
+PROG = "cxsim-run"
+EXIT_CONFIG, EXIT_RUN = 2, 1
+
+
+def run(params: SimParams, run_dir: Path | str, progress: bool = False) -> Path:
+    """Simulate one configuration and write its run directory (``sim.io.write_run``)."""
+    started = time.perf_counter()
+    model = LoyaltyModel(params)
+    with tqdm(total=params.horizon_days, unit="day", file=sys.stderr, leave=False,
+              desc=f"{params.policy.name} seed {params.seed}", disable=not progress) as bar:
+        model.run(progress=(lambda done, total: bar.update(done - bar.n)) if progress else None)
+    return write_run(run_dir, params, model.timeseries(), model.summary(), model.journeys(),
+                     wall_seconds=time.perf_counter() - started)
+
+
+def _fail(err: BaseException, line: str, code: int) -> None:
+    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        raise err
+    print(f"{PROG}: {line}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def check(argv: Sequence[str]) -> None:
+    """Compose and validate every job of a command line and make sure its results can be
+    written; on a mistake print one line on stderr and exit with status 2."""
+    args = get_args_parser().parse_args(list(argv))
+    if args.help or args.hydra_help or args.info or args.shell_completion \
+            or args.experimental_rerun:
+        return
+    try:
+        if args.config_path is not None:
+            raise ParamError(f"--config-path={args.config_path}: not supported; add a config "
+                             "directory with --config-dir (-cd)")
+        cfgs = compose_jobs(args.overrides, multirun=args.multirun,
+                            config_name=args.config_name or CONFIG_NAME,
+                            config_dir=args.config_dir)
+        if args.cfg is not None:  # only printing the config
+            return
+        outputs = {str(c.hydra.sweep.dir if args.multirun else c.hydra.run.dir): c
+                   for c in cfgs}
+        for out, cfg in outputs.items():
+            try:
+                check_writable(out)
+            except OSError as err:
+                raise ParamError(f"results_dir={cfg.results_dir}: cannot write {out} "
+                                 f"({err.strerror or err})") from err
+    except (HydraException, OmegaConfBaseException, ParamError) as err:
+        _fail(err, error_line(err, args.overrides), EXIT_CONFIG)
+
+
+@hydra.main(version_base=VERSION_BASE, config_path=str(CONFIG_DIR), config_name=CONFIG_NAME)
+def _app(cfg: DictConfig) -> None:
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    if is_complete(run_dir) and not cfg.force:
+        print(f"{PROG}: {run_dir} is complete; skipped (force=true runs it again)",
+              file=sys.stderr)
+        return
+    try:
+        run(params_from_cfg(cfg), run_dir, progress=cfg.progress and sys.stderr.isatty())
+    except OSError as err:
+        _fail(err, f"cannot write {run_dir}: {err}", EXIT_RUN)
+    print(f"{PROG}: wrote {run_dir}", file=sys.stderr)
+
+
+def main() -> None:
+    """Entry point of ``cxsim-run``: Hydra's command line (``--help``, ``-m``, overrides)."""
+    check(sys.argv[1:])
+    _app()
+
+
+if __name__ == "__main__":
+    main()
