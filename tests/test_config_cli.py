@@ -209,6 +209,12 @@ def test_run_directory_holds_manifest_summary_and_tables(one_run):
     assert set(summary["churn_by_reason"]) == set(REASONS)
 
 
+def test_git_revision_is_none_outside_a_checkout(tmp_path):
+    assert sim_io.git_revision(tmp_path) is None
+    here = sim_io.git_revision()
+    assert here is None or len(here["revision"]) == 40
+
+
 def test_timeseries_schema(one_run):
     params, run_dir = one_run
     table = sim_io.read_timeseries(run_dir)
