@@ -101,8 +101,10 @@ def _init_one(F, I, pv, seed, i, day, initial):
 
 @njit(cache=True, parallel=True)
 def _init_customers(F, I, pv, seed, start, stop, day, initial):
-    """Initialise slots [start, stop) as customers joining on ``day``."""
+    """Initialise slots [start, stop) as customers joining on ``day``. Today's rows start
+    at "nothing happened": a customer who joins in the evening made no contact that day."""
     for i in prange(start, stop):
+        _reset_today(F, I, i, True)
         _init_one(F, I, pv, seed, i, day, initial)
 
 

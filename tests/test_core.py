@@ -124,6 +124,17 @@ def test_invariants_every_day():
     assert churned > 0 and acquired > 0
 
 
+def test_new_customers_make_no_contacts_on_the_day_they_join():
+    params = make(size=2000, days=40, seed=2)
+    b = params.behaviour  # no issues, no price queries: any contact is a miscount
+    b.issues_per_product_year = b.price_query_prob_explained = b.price_query_prob_unexplained = 0.0
+    params.population.acquisition_per_year = 2.0
+    ts = LoyaltyModel(params).run().timeseries()
+    assert ts["acquired"].sum() > 100
+    for channel in M.CHANNELS:
+        assert ts[f"contacts_{channel}"].sum() == 0, channel
+
+
 def test_agents_are_registered_views():
     model = LoyaltyModel(make(size=50, days=3))
     customers = model.agents_by_type[Customer]
