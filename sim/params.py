@@ -92,9 +92,6 @@ class RepParams:
     hours_per_day: float = p(7.5, 0.0, 24.0)         # working hours; assumption
     minutes_per_issue: float = p(20.0, 1.0, 600.0)   # a rep's time for one service issue; assumption
     rep_fcr: float = p(0.80, 0.0, 1.0)              # a rep who helps resolves this share; assumption
-    # probabilities that a rep who receives a service issue helps / hands off; the rest is
-    # ignored. Set by the policy's incentive scheme (policy.rep_*); these are the defaults
-    # under balanced incentives. Assumption.
     cost_per_day: float = p(300.0, 0.0, 1e6)        # fully loaded rep cost per day; assumption
     outreach_minutes: float = p(10.0, 0.0, 600.0)   # rep time per outreach contact; assumption
 

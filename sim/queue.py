@@ -8,7 +8,7 @@ For each caller in arrival order, the wait they would get if they stay is exactl
 ``w = max(0, earliest free server - arrival)``, because under FCFS only callers ahead of them
 (already processed) occupy servers, and callers who abandon never take one. This recursion
 is exact for the G/G/c+G queue, so fed Poisson arrivals and exponential handling and patience
-it reproduces Erlang C and Erlang A (see ``sim.analytic`` and ``sim.validation``).
+it reproduces Erlang C and Erlang A (see ``sim.analytic``, ``sim.silo_sim`` and ``sim.validate``).
 
 What callers are told:
 - ``ANNOUNCE_NONE``: nothing; a caller holds until served or until patience runs out.

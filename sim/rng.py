@@ -55,7 +55,9 @@ def _mix(x):
 
 @njit(cache=True, inline="always")
 def uniform(seed, stream, entity, day, k):
-    """A uniform draw in (0, 1) for the key (seed, stream, entity, day, k); all int64 >= 0."""
+    """A uniform draw in (0, 1) for the key (seed, stream, entity, day, k); all int64 >= 0,
+    and k < 256 (day and k share one key word: ``day << 8 | k``), so one decision may use
+    at most 256 numbers per entity and day."""
     x = _mix(np.uint64(seed) + np.uint64(_GOLDEN))
     x = _mix(x ^ (np.uint64(stream) * np.uint64(_GOLDEN)))
     x = _mix(x ^ np.uint64(entity))
