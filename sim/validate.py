@@ -12,7 +12,13 @@ it with ``@register("name")``. It is then run, tabulated and reported like the o
 Pass rule (per row): |simulated - expected| <= tolerance * |expected|; and, when the
 simulated value has a standard error, the check must be able to tell: 3 SE <= tolerance *
 |expected|, otherwise it is reported as "underpowered" and counts as a failure (a check
-too noisy to fail is not evidence).
+too noisy to fail is not evidence). Direction rows (``rule`` "above" or "below") pass
+when the simulated value lies on the claimed side of ``expected`` by more than 3 SE.
+
+The calibration checks (the full model against the stylized facts in MODEL-NOTES.md,
+measured by ``sim.calibration``) follow the queueing and CLV checks. A row with
+``open_target`` set is a known open target: it is reported with its verdict (usually
+"fail") and the reason, but does not make ``main`` exit non-zero.
 """
 
 from __future__ import annotations
@@ -53,9 +59,14 @@ class CheckResult:
     simulated: float
     se: float | None  # standard error of ``simulated`` (None: not a sampled quantity)
     tolerance: float  # relative: |simulated - expected| <= tolerance * |expected|
+    rule: str = "within"  # "within" (tolerance), "above" or "below" expected (direction)
+    open_target: str = ""  # non-empty: a known open target (why), never fails main
+    note: str = ""    # what the number is made of, for the report
 
     @property
     def rel_error(self) -> float:
+        if self.expected == 0:
+            return math.nan
         return (self.simulated - self.expected) / abs(self.expected)
 
     @property
@@ -63,6 +74,13 @@ class CheckResult:
         scale = self.tolerance * abs(self.expected)
         if not (math.isfinite(self.simulated) and math.isfinite(self.expected)):
             return "fail"
+        if self.rule in ("above", "below"):
+            gap = self.simulated - self.expected
+            if (gap <= 0) if self.rule == "above" else (gap >= 0):
+                return "fail"
+            if self.se is not None and 3.0 * self.se >= abs(gap):
+                return "underpowered"
+            return "pass"
         if abs(self.simulated - self.expected) > scale:
             return "fail"
         if self.se is not None and 3.0 * self.se > scale:
@@ -72,6 +90,24 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         return self.status == "pass"
+
+    @property
+    def blocking(self) -> bool:
+        """A failure that makes ``main`` exit non-zero (not a known open target)."""
+        return not self.passed and not self.open_target
+
+    @property
+    def verdict(self) -> str:
+        return self.status + (" (known open target)" if self.open_target and not self.passed
+                              else "")
+
+    @property
+    def tolerance_text(self) -> str:
+        if self.rule == "above":
+            return "> exp. + 3 SE"
+        if self.rule == "below":
+            return "< exp. - 3 SE"
+        return f"{100 * self.tolerance:.1f}%"
 
 
 CheckFn = Callable[[Settings], list[CheckResult]]
@@ -224,6 +260,293 @@ def check_clv(settings: Settings) -> list[CheckResult]:
     return rows
 
 
+# -- calibration: the full model's defaults against the published findings ----------------------
+# Sizes: the base runs (default parameters, 3 years) serve retention, products, service
+# outcomes and contagion, and are the baseline half of the silent-hike pairs.
+CALIB_YEARS = 3
+CALIB_REPLICATES = {True: 3, False: 6}        # quick, full
+CALIB_SIZE = {True: 14_000, False: 30_000}
+FAIRNESS_SIZE = 40_000                        # 60 days: about 6,500 renewals per motive
+ELASTICITY_SIZE = {True: 60_000, False: 200_000}
+ELASTICITY_RISE = 0.10
+WALKING_SIZE = {True: 3_000, False: 10_000}
+ISSUE_WINDOW_DAYS = 90                        # hazard after an issue closes: one attitude half-life
+CONTAGION_WINDOW_DAYS = 181
+
+SRC_JDP = "J.D. Power insurance shopping/retention studies [S] (MODEL-NOTES)"
+SRC_KKT = "Kahneman, Knetsch & Thaler (1986) AER 76:728 [S]"
+SRC_GARTNER = "Gartner customer effort survey, 6,000+ customers [S] (MODEL-NOTES)"
+SRC_NL = "Nitzan & Libai (2011) JM 75(6):24, 1M mobile subscribers [S]"
+SRC_FCA = "FCA general insurance pricing practices study (2020) [S]"
+SRC_ELAST = "UK renewal demand models, second-hand [S?] (MODEL-NOTES: verify before quoting)"
+SRC_STORY = "Seed 001 story; MODEL-NOTES calibration target (the Complex's trade-off)"
+
+
+@functools.lru_cache(maxsize=4)
+def _calib_runs(quick: bool, seed: int) -> tuple:
+    """Paired replicate runs (baseline with every initial customer's journey, silent hike)."""
+    from sim import calibration as C
+    size = CALIB_SIZE[quick]
+    pairs = []
+    for r in range(CALIB_REPLICATES[quick]):
+        s = C.replicate_seed(seed, r)
+        base = C.run(C.make_params(size, CALIB_YEARS * 365, s, journeys=True))
+        hike = C.run(C.make_params(size, CALIB_YEARS * 365, s, policy="silent_hike"))
+        pairs.append((base, hike))
+    return tuple(pairs)
+
+
+def _base_models(settings: Settings) -> list:
+    return [b for b, _ in _calib_runs(settings.quick, settings.seed)]
+
+
+def _runs_note(settings: Settings) -> str:
+    return (f"{CALIB_REPLICATES[settings.quick]} replicate runs of "
+            f"{CALIB_SIZE[settings.quick]:,} customers x {CALIB_YEARS} years, default "
+            "parameters, policy baseline")
+
+
+@register("retention")
+def check_retention(settings: Settings) -> list[CheckResult]:
+    """Baseline annual retention about 90%; bundles about 95%, single products about 83%."""
+    from sim import calibration as C
+    ends = [C.Ends.of(m) for m in _base_models(settings)]
+    note = (f"{_runs_note(settings)}. Annual retention = exp(-365 x departures / "
+            "customer-days), customers who joined during the run included; SE clustered by "
+            "household. Band: +-2 points around each published figure (J.D. Power reports "
+            "rounded shares; US auto retention is quoted as 'about 90%').")
+    rows = []
+    for label, expected, mask in (
+            ("all customers", 0.90, lambda e: slice(None)),
+            ("single product", 0.83, lambda e: e.products == 1),
+            ("bundles (2+ products)", 0.95, lambda e: e.products >= 2)):
+        r, se, n = C.annual_retention(ends, mask)
+        rows.append(CheckResult(
+            "retention", f"annual retention, {label}, default parameters ({n:,} departures)",
+            SRC_JDP, f"retention/yr, {label}", expected, r, se, 0.02 / expected, note=note))
+    return rows
+
+
+@register("fairness")
+def check_fairness(settings: Settings) -> list[CheckResult]:
+    """KKT: share judging a rise unfair, cost-explained < unexplained < exploiting lock-in."""
+    from sim import calibration as C
+    from sim.params import BehaviourParams
+    rise = BehaviourParams().fairness_reference_rise
+    seed = C.replicate_seed(settings.seed, 100)
+    shares = {m: C.unfair_share(FAIRNESS_SIZE, seed, rise, m) for m in ("cost", "none", "lock_in")}
+    note = (f"Renewals in the first 60 days of {FAIRNESS_SIZE:,} customers, every renewal "
+            f"raised by {rise:.0%} (the rise at which the fairness form "
+            "logistic(a_m + b ln(d / d_ref)) is anchored to KKT; the KKT vignettes' own sizes "
+            "are not modelled), no cost trend and no moves so each customer sees exactly that "
+            "rise; share = judged unfair / noticed rises (journeys); binomial SE. Bands: "
+            "KKT's ranges (cost pass-through 21-25%, market/demand 71-82%, lock-in 91% "
+            "+-3 points).")
+    rows = []
+    for motive, label, expected, tol in (("cost", "cost explained", 0.23, 0.02 / 0.23),
+                                         ("none", "unexplained", 0.765, 0.055 / 0.765),
+                                         ("lock_in", "exploiting lock-in", 0.91, 0.03 / 0.91)):
+        share, se, n = shares[motive]
+        rows.append(CheckResult(
+            "fairness", f"share judging a {rise:.0%} renewal rise unfair, {label} ({n:,} "
+            "renewals)", SRC_KKT, f"P(unfair), {label}", expected, share, se, tol, note=note))
+    (c, sc, _), (u, su, _), (k, sk, _) = shares["cost"], shares["none"], shares["lock_in"]
+    rows.append(CheckResult(
+        "fairness", "KKT ordering: unexplained judged unfair more often than cost-explained",
+        SRC_KKT, "P(unfair) unexpl.", c, u, math.hypot(sc, su), 0.0, rule="above"))
+    rows.append(CheckResult(
+        "fairness", "KKT ordering: exploiting lock-in judged unfair more often than unexplained",
+        SRC_KKT, "P(unfair) lock-in", u, k, math.hypot(su, sk), 0.0, rule="above"))
+    return rows
+
+
+SERVICE_OPEN = (
+    "The ordering holds but the gaps are too small: closing an issue moves the attitude by "
+    "+0.05 / -0.15 / -0.30 (resolved low effort / high effort / unresolved, assumptions), "
+    "a hazard ratio of only about 1.2 and 1.4 over the following 90 days. A sweep (experiments/"
+    "calibration.py) finds -0.55 and -0.85 give about 0.37 and 0.30, but then every issue "
+    "costs far more loyalty: baseline retention falls to about 83%, and base_annual_hazard "
+    "and products_exponent must be re-fitted together with them against the J.D. Power "
+    "targets. Not landed yet.")
+GARTNER_STAY = {"low-effort resolved": 0.61, "high-effort resolved": 0.37, "unresolved": 0.27}
+
+
+@register("service_outcomes")
+def check_service_outcomes(settings: Settings) -> list[CheckResult]:
+    """Stay-or-go after a service issue: low effort > high effort > unresolved (Gartner)."""
+    from sim import calibration as C
+    g = C.issue_outcome_hazards(_base_models(settings), ISSUE_WINDOW_DAYS)
+    hr, se_log = g["hazard_ratio"], g["se_log_hr"]
+    anchor = GARTNER_STAY["low-effort resolved"]
+    note = (f"{_runs_note(settings)}; every initial customer's journey. Gartner's shares are "
+            "stated intent to stay, not retention (27% staying would be 73% churn). Mapping: "
+            "the model's hazard of leaving in the "
+            f"{ISSUE_WINDOW_DAYS} days after an issue closes (customer-days belong to the "
+            "most recent closure), indirectly standardised by products, loyalty and renewal "
+            "day, as a ratio HR to the low-effort resolved group; the low-effort group's 61% "
+            "is taken as a survival probability, so under proportional hazards a group with "
+            "ratio HR states P(stay) = 0.61^HR (Gartner's 37% and 27% mean HR = 2.0 and 2.7). "
+            f"Closures: {', '.join(f'{k} {int(n):,}' for k, n in zip(C.OUTCOMES, g['closures']))}"
+            f"; departures in the window: "
+            f"{', '.join(f'{int(n):,}' for n in g['observed'])}; HR = "
+            f"{', '.join(f'{x:.2f}' for x in hr)}. SE from Poisson counts.")
+    rows = []
+    for k, label in ((1, "high-effort resolved"), (2, "unresolved")):
+        stay = anchor ** hr[k]
+        se = abs(math.log(anchor)) * stay * hr[k] * se_log[k]
+        rows.append(CheckResult(
+            "service_outcomes", f"P(stay) after an issue, {label}, mapped from the model's "
+            f"hazard ratio to low-effort resolved (HR {hr[k]:.2f})", SRC_GARTNER,
+            f"P(stay), {label}", GARTNER_STAY[label], stay, se, 0.2,
+            open_target=SERVICE_OPEN, note=note))
+    rows.append(CheckResult(
+        "service_outcomes", "ordering: high-effort resolved customers leave more than "
+        "low-effort resolved ones", SRC_GARTNER, "HR high/low effort", 1.0, hr[1],
+        hr[1] * se_log[1], 0.0, rule="above"))
+    obs = g["observed"]
+    rows.append(CheckResult(
+        "service_outcomes", "ordering: unresolved customers leave more than high-effort "
+        "resolved ones", SRC_GARTNER, "HR unresolved/high", hr[1], hr[2],
+        hr[2] * math.sqrt(1.0 / obs[1] + 1.0 / obs[2]), 0.0, rule="above",
+        open_target=SERVICE_OPEN))
+    return rows
+
+
+@register("contagion")
+def check_contagion(settings: Settings) -> list[CheckResult]:
+    """A social tie's defection raises the hazard about 1.8x, decaying over about a month."""
+    from sim import calibration as C
+    from sim.params import BehaviourParams
+    loyal_years = BehaviourParams().loyal_years
+    obs, exp_, days, _ = C.contagion_tallies(_base_models(settings), CONTAGION_WINDOW_DAYS,
+                                             loyal_years)
+    o, x = obs.sum(axis=0), exp_.sum(axis=0)
+    fit = C.fit_decaying_ratio(o, x, days)
+    late, late_se = C.ratio_in_band(o, x, days, 61, CONTAGION_WINDOW_DAYS - 1)
+    young = C.fit_decaying_ratio(obs[0], exp_[0], days)
+    loyal = C.fit_decaying_ratio(obs[1], exp_[1], days)
+    note = (f"{_runs_note(settings)}. Customer-days are classed by the days since the most "
+            "recent departure of a social (non-household) tie; departures observed against "
+            "those expected from customer-days with no such departure in the last "
+            f"{CONTAGION_WINDOW_DAYS - 1} days (standardised by products, loyalty and renewal "
+            "day). Poisson maximum likelihood of HR(t) = exp(beta exp(-t/tau)): the "
+            "instantaneous ratio exp(beta) over all customers, as Nitzan & Libai estimate it "
+            f"(fitted tau = {fit['tau_days']:.0f} days, SE {fit['se_tau_days']:.0f}); "
+            f"customers before {loyal_years:g} years of tenure {young['hazard_ratio']:.2f} "
+            f"(SE {young['se_hazard_ratio']:.2f}), loyal ones {loyal['hazard_ratio']:.2f} "
+            f"(SE {loyal['se_hazard_ratio']:.2f}); {int(fit['departures']):,} departures "
+            "within the window. Word of mouth from the same departing tie is part of what is "
+            "measured, as it is in the field data.")
+    return [
+        CheckResult("contagion", "a social tie's defection raises the defection hazard by "
+                    "about 80% (instantaneous ratio, all customers)", SRC_NL,
+                    "hazard ratio at t=0", 1.8, fit["hazard_ratio"], fit["se_hazard_ratio"],
+                    0.2, note=note),
+        CheckResult("contagion", "the effect decays over about a month: 2-6 months after the "
+                    "tie's departure the hazard ratio is back within 15% of 1", SRC_NL,
+                    "HR, days 61-180", 1.0, late, late_se, 0.15, note=note),
+    ]
+
+
+@register("renewal_elasticity")
+def check_renewal_elasticity(settings: Settings) -> list[CheckResult]:
+    """Renewal price semi-elasticity about -1.5 to -3 (second-hand)."""
+    from sim import calibration as C
+    size = ELASTICITY_SIZE[settings.quick]
+    seed = C.replicate_seed(settings.seed, 200)
+    rows = []
+    for explanation, label, open_ in (
+            ("cost", "cost-explained", ""),
+            ("none", "unexplained (a plain renewal notice)",
+             "The model's unexplained-rise response is steeper than the band: a 10% rise "
+             "noticed without explanation is judged unfair by about a fifth of customers "
+             "(fairness_slope 6 [A] around the KKT anchor at 20%), which adds beta_unfair and "
+             "an attitude hit to the price term. The band itself is second-hand [S?]; it was "
+             "not used to change defaults, since lowering the response would only move the "
+             "silent-hike target further away and the fairness form is anchored to KKT.")):
+        e = C.renewal_semi_elasticity(size, seed, ELASTICITY_RISE, explanation)
+        note = (f"{size:,} customers, single-product customers renewing in the first 60 days "
+                f"({e['customers']:,}), paired runs with and without an extra "
+                f"{ELASTICITY_RISE:.0%} at that renewal ({label}); P(renew) = still a "
+                f"customer 30 days after renewal ({e['renew_base']:.3f} -> "
+                f"{e['renew_rise']:.3f}); semi-elasticity = change in logit P(renew) / "
+                "ln(1 + rise), the coefficient UK renewal demand models report [S?]. SE from "
+                "the paired customers.")
+        rows.append(CheckResult(
+            "renewal_elasticity", f"renewal price semi-elasticity (logit P(renew) per log "
+            f"price), {label} +{ELASTICITY_RISE:.0%} rise; published about -1.5 to -3, "
+            "second-hand", SRC_ELAST, f"semi-elasticity, {explanation}", -2.25,
+            e["semi_elasticity"], e["se"], 0.75 / 2.25, open_target=open_, note=note))
+    return rows
+
+
+@register("price_walking")
+def check_price_walking(settings: Settings) -> list[CheckResult]:
+    """Price walking: long-tenure customers pay margins tens of points above new ones."""
+    from sim import calibration as C
+    size = WALKING_SIZE[settings.quick]
+    w = C.loyalty_penalty(size, C.replicate_seed(settings.seed, 300))
+    note = (f"Policy price_walking (+{w['walking_per_year']:.1%} per year of tenure at each "
+            f"renewal) for 10 years, {size:,} customers; margin over risk cost (premium / risk "
+            f"cost - 1) of active customers with 10+ years of tenure ({w['long']:,}: "
+            f"{w['long_margin']:.1%}) minus those in their first year ({w['new']:,}: "
+            f"{w['new_margin']:.1%}). Expected: the FCA's gap for 10+ year customers, motor "
+            "+21pp to home +31-39pp; band 21-39pp.")
+    return [CheckResult(
+        "price_walking", "price walking: 10+ year customers' margin exceeds new customers' by "
+        "tens of points", SRC_FCA, "margin gap, pp", 30.0, w["gap_pp"], w["se"], 0.3,
+        note=note)]
+
+
+SILENT_HIKE_OPEN = (
+    "Not reproducible with defensible parameters in the current model. The hike lands on "
+    "the ~6% of customers who move each year; a +60% rise on one product is pure margin "
+    "(premium = risk cost x 1.25, so +60% of the premium is 2.4x that product's margin), "
+    "kept in every later year by those who stay. Break-even needs most hiked customers to "
+    "leave; the model loses about a fifth more of them than the baseline, which is already "
+    "at or above what the published renewal semi-elasticity (-1.5 to -3 [S?]) implies for "
+    "a 60% rise (logit change -0.7 to -1.4). Acquisition is exogenous, so no replacement "
+    "cost and no lost prospects. Missing mechanism: the hike's reach beyond the hiked "
+    "customers (reputation reaching prospects, i.e. acquisition that responds to defections "
+    "and word of mouth; or unfairness judged by others who hear of it).")
+
+
+@register("silent_hike")
+def check_silent_hike(settings: Settings) -> list[CheckResult]:
+    """A silent hike raises year-one revenue and lowers multi-year profit (the story)."""
+    from sim import calibration as C
+    pairs = [C.silent_hike_pair(b, h) for b, h in _calib_runs(settings.quick, settings.seed)]
+    rev = np.array([100 * p["revenue_year1_change"] / p["revenue_year1_base"] for p in pairs])
+    npv = np.array([100 * p["npv_change"] / p["npv_base"] for p in pairs])
+    k = len(pairs)
+
+    def se(x: np.ndarray) -> float | None:
+        return float(x.std(ddof=1) / math.sqrt(k)) if k > 1 else None
+
+    tot = {key: sum(p[key] for p in pairs) for key in
+           ("customers", "hiked", "hiked_left_base", "hiked_left_hike", "extra_left")}
+    per_stayer = np.mean([p["extra_premium_per_stayer"] for p in pairs])
+    margin = np.mean([p["margin_per_hiked_customer"] for p in pairs])
+    note = (f"{_runs_note(settings)} and policy silent_hike, paired by seed; changes in % of "
+            f"the baseline, SE across the {k} pairs. Anatomy (all pairs): {tot['hiked']:,} of "
+            f"{tot['customers']:,} customers hiked (movers renewing in year one); by the end "
+            f"{tot['hiked_left_hike']:,} of them had left against {tot['hiked_left_base']:,} "
+            f"in the baseline ({tot['extra_left']:,} extra leavers, "
+            f"{tot['extra_left'] / max(tot['hiked'], 1):.0%} of the hiked); each hiked "
+            f"customer who stayed pays {per_stayer:,.0f} a year more; a hiked customer's "
+            f"margin before the hike is {margin:,.0f} a year; new customers arrive at the "
+            "same rate in both runs (acquisition is exogenous). 3-year NPV of profit at the "
+            "default 8% discount rate.")
+    return [
+        CheckResult("silent_hike", "a silent +60% hike on movers raises year-one revenue",
+                    SRC_STORY, "year-1 revenue, % chg", 0.0, float(rev.mean()), se(rev), 0.0,
+                    rule="above", note=note),
+        CheckResult("silent_hike", "... and lowers the 3-year NPV of profit", SRC_STORY,
+                    "3-yr NPV profit, % chg", 0.0, float(npv.mean()), se(npv), 0.0,
+                    rule="below", open_target=SILENT_HIKE_OPEN, note=note),
+    ]
+
+
 # -- running, reporting ----------------------------------------------------------------------
 def run_checks(settings: Settings, names: list[str] | None = None) -> list[CheckResult]:
     """Run the registered checks (all, or those named) in registration order."""
@@ -331,31 +654,43 @@ def _fmt(x: float | None) -> str:
     return f"{x:.4g}"
 
 
+def _pct(x: float) -> str:
+    return f"{100 * x:+.2f}%" if math.isfinite(x) else "-"
+
+
 def format_table(rows: list[CheckResult]) -> str:
     head = f"{'check':<21} {'quantity':<16} {'expected':>10} {'simulated':>10} {'SE':>9} " \
            f"{'rel.err':>8} {'tol':>5}  result"
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r.check:<21} {r.quantity:<16} {_fmt(r.expected):>10} "
-                     f"{_fmt(r.simulated):>10} {_fmt(r.se):>9} {100 * r.rel_error:>+7.2f}% "
-                     f"{100 * r.tolerance:>4.0f}%  {r.status.upper()}")
+        tol = r.tolerance_text if r.rule != "within" else f"{100 * r.tolerance:.0f}%"
+        lines.append(f"{r.check:<21} {r.quantity[:16]:<16} {_fmt(r.expected):>10} "
+                     f"{_fmt(r.simulated):>10} {_fmt(r.se):>9} {_pct(r.rel_error):>8} "
+                     f"{tol:>5}  {r.verdict.upper()}")
     return "\n".join(lines)
 
 
 def write_report(rows: list[CheckResult], out: Path, settings: Settings, seconds: float,
                  figures: list[Path]) -> Path:
     failed = [r for r in rows if not r.passed]
+    open_ = [r for r in failed if r.open_target]
     lines = [
-        "# Validation: the model's parts agree with theory",
+        "# Validation: the model's parts agree with theory, and its defaults with the "
+        "published findings",
         "",
-        f"**{len(rows) - len(failed)} of {len(rows)} checks pass.** "
+        f"**{len(rows) - len(failed)} of {len(rows)} checks pass**"
+        + (f" ({len(open_)} failing rows are known open targets, listed below)" if open_
+           else "") + ". "
         f"Mode: {'quick' if settings.quick else 'full'}, root seed {settings.seed}, "
         f"{seconds:.1f} s.",
         "",
         "Pass rule: |simulated - expected| <= tolerance x |expected|, and a check must be "
         "able to fail: 3 SE <= tolerance x |expected| (otherwise *underpowered*, counted as a "
-        "failure). SE: batch means over days for the silo (30 groups of consecutive days), "
-        "independent customers for the cohort.",
+        "failure). Direction rows pass when the simulated value lies on the claimed side of "
+        "the expected one by more than 3 SE. SE: batch means over days for the silo (30 "
+        "groups of consecutive days), independent customers for the cohort; for the "
+        "calibration checks as stated in each note (clustered by household, Poisson counts "
+        "of departures, binomial shares, paired customers or paired replicate runs).",
         "",
         f"Silo set-up (`sim.silo_sim.simulate_silo`, the model's FCFS kernel and persistent "
         f"server heap): Poisson arrivals, exponential handling (mean {HANDLE_MINUTES:g} min) "
@@ -369,8 +704,16 @@ def write_report(rows: list[CheckResult], out: Path, settings: Settings, seconds
     ]
     for k, r in enumerate(rows, 1):
         lines.append(f"| {k} | {r.claim} | {r.source} | {r.quantity} | {_fmt(r.expected)} | "
-                     f"{_fmt(r.simulated)} | {_fmt(r.se)} | {100 * r.rel_error:+.2f}% | "
-                     f"{100 * r.tolerance:.0f}% | {r.status} |")
+                     f"{_fmt(r.simulated)} | {_fmt(r.se)} | {_pct(r.rel_error)} | "
+                     f"{r.tolerance_text} | {r.verdict} |")
+    notes = [(k, r) for k, r in enumerate(rows, 1) if r.note]
+    if notes:
+        lines += ["", "## How the calibration numbers are measured", ""]
+        lines += [f"- **#{k}** ({r.check}): {r.note}" for k, r in notes]
+    if open_:
+        lines += ["", "## Known open targets", ""]
+        lines += [f"- **{r.check}**, {r.quantity}: expected {_fmt(r.expected)}, simulated "
+                  f"{_fmt(r.simulated)}. {r.open_target}" for r in open_]
     lines += ["", "## Figures", ""]
     for path in figures:
         if path.suffix == ".png":
@@ -397,7 +740,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     rows = run_checks(settings, args.only)
-    _write_csv([{**asdict(r), "rel_error": r.rel_error, "status": r.status} for r in rows],
+    _write_csv([{**asdict(r), "rel_error": r.rel_error, "status": r.status,
+                 "known_open": bool(r.open_target)} for r in rows],
                args.out / "checks.csv")
     sweep = args.out / "erlang_a_sweep.csv"
     _write_csv(erlang_a_sweep(settings), sweep)
@@ -405,9 +749,11 @@ def main(argv: list[str] | None = None) -> int:
     report = write_report(rows, args.out, settings, time.time() - started, figures)
     print(format_table(rows))
     failed = sum(not r.passed for r in rows)
-    print(f"\n{len(rows) - failed}/{len(rows)} checks pass; wrote {report} and "
+    blocking = sum(r.blocking for r in rows)
+    print(f"\n{len(rows) - failed}/{len(rows)} checks pass ({failed - blocking} failing rows "
+          f"are known open targets); wrote {report} and "
           f"{', '.join(p.name for p in figures)}", file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if blocking else 0
 
 
 if __name__ == "__main__":
