@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 
 from sim import calibration as C
 from sim import validate as V
