@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import hydra
+import numpy as np
 from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
@@ -36,14 +37,30 @@ PROG = "cxsim-run"
 EXIT_CONFIG, EXIT_RUN = 2, 1
 
 
+def sampled_customers(model: LoyaltyModel) -> dict[str, np.ndarray]:
+    """The journey-sampled customers and the products each holds now (call before the run:
+    a leaver's products are gone)."""
+    ids = np.asarray(model.journey_idx, np.int64)
+    return {"customer": ids,
+            "products": np.array([model.customers[i].products for i in ids], np.int8)}
+
+
+def model_outputs(model: LoyaltyModel, sampled: dict[str, np.ndarray]) -> dict:
+    """The keyword arguments of ``sim.io.write_run`` that come from a finished model."""
+    return {"timeseries": model.timeseries(), "summary": model.summary(),
+            "journeys": model.journeys(), "sampled": sampled,
+            "hold_histogram": model.hold_distribution()}
+
+
 def run(params: SimParams, run_dir: Path | str, progress: bool = False) -> Path:
     """Simulate one configuration and write its run directory (``sim.io.write_run``)."""
     started = time.perf_counter()
     model = LoyaltyModel(params)
+    sampled = sampled_customers(model)
     with tqdm(total=params.horizon_days, unit="day", file=sys.stderr, leave=False,
               desc=f"{params.policy.name} seed {params.seed}", disable=not progress) as bar:
         model.run(progress=(lambda done, total: bar.update(done - bar.n)) if progress else None)
-    return write_run(run_dir, params, model.timeseries(), model.summary(), model.journeys(),
+    return write_run(run_dir, params, **model_outputs(model, sampled),
                      wall_seconds=time.perf_counter() - started)
 
 

@@ -19,14 +19,16 @@ import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict
 
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.config_loader import ConfigLoader
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.types import RunMode
 from hydra.errors import MissingConfigException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import (ConfigAttributeError, ConfigKeyError, OmegaConfBaseException,
@@ -36,6 +38,8 @@ from sim.io import config_hash
 from sim.params import ParamError, SimParams, _fmt, from_dict, validate
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+# one Hydra experiment file per study (``experiment=<name>``), beside configs/ not inside it
+EXPERIMENTS_DIR = CONFIG_DIR.parent / "experiments"
 CONFIG_NAME = "config"
 VERSION_BASE = "1.3"
 JOB_NAME = "cxsim-run"
@@ -52,17 +56,37 @@ class RunConfig(SimParams):
     study: str = "runs"           # runs go to <results_dir>/<study>/<policy>/<config hash>
     progress: bool = True         # progress bar on stderr (shown only on a terminal)
     force: bool = False           # run again even if the run directory is complete
+    # the reference scenario of a study's paired differences (sim.report): each scenario is
+    # compared with the one that has these values and the same values of every other swept
+    # parameter, seed by seed. Keys: "policy" (the policy's name) or dotted parameters.
+    baseline: Dict[str, Any] = dataclasses.field(
+        default_factory=lambda: {"policy": "baseline"})
 
 
 RUN_KEYS = tuple(f.name for f in dataclasses.fields(RunConfig)
                  if f.name not in {g.name for g in dataclasses.fields(SimParams)})
 
 
+def experiment_files() -> dict[str, Path]:
+    """The experiment files, by name (``experiments/<name>.yaml``)."""
+    return {p.stem: p for p in sorted(EXPERIMENTS_DIR.glob("*.yaml"))}
+
+
 def register_configs() -> None:
+    """The schemas, and the experiments as the config group ``experiment``.
+
+    experiments/ is not a config directory of its own (it sits beside configs/ and holds the
+    files directly), so each file is stored in Hydra's ConfigStore under ``experiment/<name>``
+    at the global package: ``cxsim-run``, the compose API and joblib's workers (which receive
+    the ConfigStore's state) all see the same experiments.
+    """
     cs = ConfigStore.instance()
     cs.store(name="config_schema", node=RunConfig)
     for group, schema in GROUPS.items():
         cs.store(group="schema", name=group, node=schema)
+    for name, path in experiment_files().items():
+        cs.store(group="experiment", name=name, node=OmegaConf.load(path), package="_global_",
+                 provider="cxsim experiments")
 
 
 def _config_hash_resolver(*, _root_: DictConfig) -> str:
@@ -103,13 +127,24 @@ def compose_jobs(overrides: Sequence[str], multirun: bool = False, config_name: 
     with _initialized():
         jobs = [overrides]
         if multirun:
-            parser = OverridesParser.create(GlobalHydra.instance().config_loader())
-            jobs = BasicSweeper.split_arguments(parser.parse_overrides(overrides), None)[0]
+            loader = GlobalHydra.instance().config_loader()
+            jobs = sweep_jobs(loader, config_name, overrides)
         cfgs = [hydra_compose(config_name, overrides=job, return_hydra_config=True)
                 for job in jobs]
     for cfg in cfgs:
         params_from_cfg(cfg)
     return cfgs
+
+
+def sweep_jobs(loader: ConfigLoader, config_name: str, overrides: list[str]) -> list[list[str]]:
+    """The overrides of every job of a multirun, as Hydra's basic sweeper makes them: the
+    sweep of the config (``hydra.sweeper.params``, set by experiments) then the command
+    line's own, which win."""
+    sweep_cfg = loader.load_configuration(config_name, overrides, run_mode=RunMode.MULTIRUN)
+    params = OmegaConf.select(sweep_cfg, "hydra.sweeper.params") or {}
+    arguments = [f"{k}={v}" for k, v in params.items()] + overrides
+    parsed = OverridesParser.create(loader).parse_overrides(arguments)
+    return BasicSweeper.split_arguments(parsed, None)[0]
 
 
 def params_from_cfg(cfg: DictConfig) -> SimParams:
@@ -221,7 +256,8 @@ def _missing_config_line(err: MissingConfigException, given: dict[str, str]) -> 
     group, _, option = (err.missing_cfg_file or "").rpartition("/")
     if not group:
         return f"config {option!r}: no such primary config in {CONFIG_DIR}"
-    options = err.options or sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+    options = err.options or sorted(experiment_files() if group == "experiment" else
+                                    (p.stem for p in (CONFIG_DIR / group).glob("*.yaml")))
     return f"{group}={given.get(group, option)}: no such {group} config; allowed: " \
            + ", ".join(options)
 

@@ -5,6 +5,10 @@ A run directory holds (besides Hydra's ``.hydra/`` when written by ``cxsim-run``
 - ``timeseries.parquet``: one row per day, every column of ``sim.metrics.DAILY_COLUMNS``,
   then ``policy`` and ``seed``;
 - ``journeys.parquet``: the sampled customers' events (``JOURNEY_SCHEMA``);
+- ``sampled.parquet``: those customers' products held at the start (``SAMPLED_SCHEMA``), so a
+  report can tell the multi-product customer's story;
+- ``holds.parquet``: calls that held, by whole minutes on hold (``HOLDS_SCHEMA``; only the
+  minutes with calls; the last minute, a week, counts a week or more);
 - ``summary.json``: the model's summary;
 - ``manifest.json``: seed, config hash, parameters, package versions, git revision, wall
   time and ``"status": "complete"``, written last.
@@ -42,11 +46,15 @@ from sim.params import SimParams, to_dict
 MANIFEST = "manifest.json"
 TIMESERIES = "timeseries.parquet"
 JOURNEYS = "journeys.parquet"
+SAMPLED = "sampled.parquet"
+HOLDS = "holds.parquet"
 SUMMARY = "summary.json"
-RUN_FILES = (TIMESERIES, JOURNEYS, SUMMARY)
+RUN_FILES = (TIMESERIES, JOURNEYS, SAMPLED, HOLDS, SUMMARY)
 COMPLETE = "complete"
 JOURNEY_SCHEMA = pa.schema([("customer", pa.int64()), ("day", pa.int32()),
                             ("event", pa.string()), ("value", pa.float64())])
+SAMPLED_SCHEMA = pa.schema([("customer", pa.int64()), ("products", pa.int8())])
+HOLDS_SCHEMA = pa.schema([("minutes", pa.int32()), ("calls", pa.int64())])
 PACKAGES = ("cxsim", "numpy", "numba", "mesa", "hydra-core", "omegaconf", "pyarrow")
 HASH_CHARS = 12
 
@@ -145,6 +153,25 @@ def journeys_table(params: SimParams, journeys: Mapping[str, np.ndarray]) -> pa.
     return pa.table(columns).replace_schema_metadata(_metadata(params))
 
 
+def sampled_table(params: SimParams, sampled: Mapping[str, np.ndarray]) -> pa.Table:
+    """The journey-sampled customers and the products each held at the start."""
+    columns = {f.name: pa.array(np.asarray(sampled[f.name]), f.type) for f in SAMPLED_SCHEMA}
+    columns.update(_scenario_columns(len(columns["customer"]), params))
+    return pa.table(columns).replace_schema_metadata(_metadata(params))
+
+
+def holds_table(params: SimParams, hold_histogram: np.ndarray) -> pa.Table:
+    """The hold-time histogram (calls by whole minutes on hold), its non-empty minutes only."""
+    hist = np.asarray(hold_histogram)
+    if hist.ndim != 1 or (hist < 0).any():
+        raise ValueError("hold histogram must be one non-negative count per minute")
+    minutes = np.flatnonzero(hist)
+    columns = {"minutes": pa.array(minutes, pa.int32()),
+               "calls": pa.array(hist[minutes], pa.int64())}
+    columns.update(_scenario_columns(minutes.size, params))
+    return pa.table(columns).replace_schema_metadata(_metadata(params))
+
+
 def package_versions() -> dict[str, str | None]:
     versions: dict[str, str | None] = {}
     for dist in PACKAGES:
@@ -170,6 +197,7 @@ def git_revision(where: Path = Path(__file__).resolve().parent) -> dict | None:
 
 def write_run(run_dir: Path | str, params: SimParams, timeseries: Mapping[str, np.ndarray],
               summary: Mapping, journeys: Mapping[str, np.ndarray],
+              sampled: Mapping[str, np.ndarray], hold_histogram: np.ndarray,
               wall_seconds: float) -> Path:
     """Write one run's results into ``run_dir`` (created if needed); the manifest last.
 
@@ -179,7 +207,9 @@ def write_run(run_dir: Path | str, params: SimParams, timeseries: Mapping[str, n
     """
     run_dir = Path(run_dir)
     tables = {TIMESERIES: timeseries_table(params, timeseries),
-              JOURNEYS: journeys_table(params, journeys)}
+              JOURNEYS: journeys_table(params, journeys),
+              SAMPLED: sampled_table(params, sampled),
+              HOLDS: holds_table(params, hold_histogram)}
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / MANIFEST).unlink(missing_ok=True)
     for name, table in tables.items():
@@ -239,3 +269,11 @@ def read_timeseries(run_dir: Path | str) -> pa.Table:
 
 def read_journeys(run_dir: Path | str) -> pa.Table:
     return pq.read_table(Path(run_dir) / JOURNEYS)
+
+
+def read_sampled(run_dir: Path | str) -> pa.Table:
+    return pq.read_table(Path(run_dir) / SAMPLED)
+
+
+def read_holds(run_dir: Path | str) -> pa.Table:
+    return pq.read_table(Path(run_dir) / HOLDS)

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from sim import io as sim_io
-from sim.cli import check, run
+from sim.cli import check, model_outputs, run, sampled_customers
 from sim.config import CONFIG_DIR, GROUPS, RUN_KEYS, RunConfig, compose, params_from_cfg
 from sim.metrics import DAILY_COLUMNS, EVENTS, REASONS
 from sim.model import LoyaltyModel
@@ -258,6 +258,25 @@ def test_journeys_schema(one_run):
     assert table.column("customer").to_numpy().max() < params.population.journey_sample
 
 
+def test_sampled_customers_and_holds_schema(one_run):
+    params, run_dir = one_run
+    sampled = sim_io.read_sampled(run_dir)
+    assert sampled.schema.remove_metadata() == pa.schema(
+        [*sim_io.SAMPLED_SCHEMA, ("policy", pa.string()), ("seed", pa.int64())])
+    assert sampled.column("customer").to_pylist() == list(range(100))
+    assert set(sampled.column("products").to_pylist()) <= {1, 2, 3, 4}
+    holds = sim_io.read_holds(run_dir)
+    assert holds.schema.remove_metadata() == pa.schema(
+        [*sim_io.HOLDS_SCHEMA, ("policy", pa.string()), ("seed", pa.int64())])
+    calls = holds.column("calls").to_numpy()
+    assert (calls > 0).all() and np.all(np.diff(holds.column("minutes").to_numpy()) > 0)
+    summary = sim_io.read_summary(run_dir)  # the histogram is the summary's hold statistics
+    minutes = holds.column("minutes").to_numpy()
+    assert minutes.max() <= summary["hold_minutes_max"] + 1
+    assert summary["hold_minutes_p90"] == minutes[np.searchsorted(np.cumsum(calls),
+                                                                  0.9 * calls.sum())]
+
+
 def test_same_config_and_seed_give_identical_files(one_run, tmp_path):
     params, run_dir = one_run
     again = run(params, tmp_path / "again")
@@ -317,9 +336,10 @@ def test_incomplete_directories_are_never_complete(one_run, tmp_path):
 def test_failed_rewrite_leaves_no_complete_run_and_no_temp_files(one_run, tmp_path,
                                                                   monkeypatch):
     params, done = one_run
-    model = LoyaltyModel(params).run()
-    outputs = (model.timeseries(), model.summary(), model.journeys())
-    run_dir = sim_io.write_run(tmp_path / "r", params, *outputs, wall_seconds=1.0)
+    model = LoyaltyModel(params)
+    sampled = sampled_customers(model)
+    outputs = model_outputs(model.run(), sampled)
+    run_dir = sim_io.write_run(tmp_path / "r", params, **outputs, wall_seconds=1.0)
     assert sim_io.is_complete(run_dir)
     before = (run_dir / sim_io.TIMESERIES).read_bytes()
 
@@ -329,7 +349,7 @@ def test_failed_rewrite_leaves_no_complete_run_and_no_temp_files(one_run, tmp_pa
 
     monkeypatch.setattr(sim_io.pq, "write_table", broken)
     with pytest.raises(OSError):
-        sim_io.write_run(run_dir, params, *outputs, wall_seconds=1.0)
+        sim_io.write_run(run_dir, params, **outputs, wall_seconds=1.0)
     assert not sim_io.is_complete(run_dir)
     assert (run_dir / sim_io.TIMESERIES).read_bytes() == before  # never half-replaced
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]
@@ -337,15 +357,19 @@ def test_failed_rewrite_leaves_no_complete_run_and_no_temp_files(one_run, tmp_pa
 
 def test_write_run_refuses_outputs_that_break_the_contract(one_run, tmp_path):
     params, _ = one_run
-    model = LoyaltyModel(params).run()
-    outputs = (model.timeseries(), model.summary(), model.journeys())
-    run_dir = sim_io.write_run(tmp_path / "r", params, *outputs, wall_seconds=1.0)
-    short = {k: v for k, v in outputs[0].items() if k != "nps"}
+    model = LoyaltyModel(params)
+    sampled = sampled_customers(model)
+    outputs = model_outputs(model.run(), sampled)
+    run_dir = sim_io.write_run(tmp_path / "r", params, **outputs, wall_seconds=1.0)
+    short = {k: v for k, v in outputs["timeseries"].items() if k != "nps"}
     with pytest.raises(ValueError, match="DAILY_COLUMNS"):
-        sim_io.write_run(run_dir, params, short, *outputs[1:], wall_seconds=1.0)
-    journeys = {**outputs[2], "extra": outputs[2]["day"]}
+        sim_io.write_run(run_dir, params, **{**outputs, "timeseries": short}, wall_seconds=1.0)
+    journeys = {**outputs["journeys"], "extra": outputs["journeys"]["day"]}
     with pytest.raises(ValueError, match="journey columns"):
-        sim_io.write_run(run_dir, params, outputs[0], outputs[1], journeys, wall_seconds=1.0)
+        sim_io.write_run(run_dir, params, **{**outputs, "journeys": journeys}, wall_seconds=1.0)
+    with pytest.raises(ValueError, match="hold histogram"):
+        sim_io.write_run(run_dir, params, **{**outputs, "hold_histogram": -np.ones(3)},
+                         wall_seconds=1.0)
     assert sim_io.is_complete(run_dir)  # the finished run before is left alone
 
 
