@@ -23,7 +23,8 @@ import numpy as np
 from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
-from omegaconf import DictConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
@@ -32,6 +33,7 @@ from sim.config import (CONFIG_DIR, CONFIG_NAME, VERSION_BASE, compose_jobs, err
 from sim.io import check_writable, is_complete, write_run
 from sim.model import LoyaltyModel
 from sim.params import ParamError, SimParams
+from sim.study import set_worker_threads
 
 PROG = "cxsim-run"
 EXIT_CONFIG, EXIT_RUN = 2, 1
@@ -101,7 +103,10 @@ def check(argv: Sequence[str]) -> None:
 
 @hydra.main(version_base=VERSION_BASE, config_path=str(CONFIG_DIR), config_name=CONFIG_NAME)
 def _app(cfg: DictConfig) -> None:
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    if hydra_cfg.mode == RunMode.MULTIRUN:  # one of n_jobs workers (basic launcher: one)
+        set_worker_threads(OmegaConf.select(hydra_cfg, "launcher.n_jobs", default=1))
     if is_complete(run_dir) and not cfg.force:
         print(f"{PROG}: {run_dir} is complete; skipped (force=true runs it again)",
               file=sys.stderr)

@@ -34,7 +34,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import (ConfigAttributeError, ConfigKeyError, OmegaConfBaseException,
                               ValidationError)
 
-from sim.io import config_hash
+from sim.io import config_hash, is_complete
 from sim.params import ParamError, SimParams, _fmt, from_dict, validate
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -93,9 +93,16 @@ def _config_hash_resolver(*, _root_: DictConfig) -> str:
     return config_hash(params_from_cfg(_root_))
 
 
+def _hydra_subdir_resolver(output_dir: str, force: bool) -> str | None:
+    """Hydra's record of a job (``.hydra/``), or None (no record written) when the job's run
+    directory is already complete and will be skipped: a re-run touches nothing there."""
+    return None if is_complete(output_dir) and not force else ".hydra"
+
+
 register_configs()
 # ${cxsim.config_hash:} names run directories (configs/config.yaml, hydra.run/sweep)
 OmegaConf.register_new_resolver("cxsim.config_hash", _config_hash_resolver, replace=True)
+OmegaConf.register_new_resolver("cxsim.hydra_subdir", _hydra_subdir_resolver, replace=True)
 
 
 # -- composing ------------------------------------------------------------------------------
