@@ -73,13 +73,14 @@ def _fail(err: BaseException, line: str, code: int) -> None:
     raise SystemExit(code)
 
 
-def check(argv: Sequence[str]) -> None:
+def check(argv: Sequence[str]) -> list[DictConfig]:
     """Compose and validate every job of a command line and make sure its results can be
-    written; on a mistake print one line on stderr and exit with status 2."""
+    written; on a mistake print one line on stderr and exit with status 2. Returns the jobs'
+    configs (none for ``--help`` and the like)."""
     args = get_args_parser().parse_args(list(argv))
     if args.help or args.hydra_help or args.info or args.shell_completion \
             or args.experimental_rerun:
-        return
+        return []
     try:
         if args.config_path is not None:
             raise ParamError(f"--config-path={args.config_path}: not supported; add a config "
@@ -88,7 +89,7 @@ def check(argv: Sequence[str]) -> None:
                             config_name=args.config_name or CONFIG_NAME,
                             config_dir=args.config_dir)
         if args.cfg is not None:  # only printing the config
-            return
+            return cfgs
         outputs = {str(c.hydra.sweep.dir if args.multirun else c.hydra.run.dir): c
                    for c in cfgs}
         for out, cfg in outputs.items():
@@ -99,10 +100,13 @@ def check(argv: Sequence[str]) -> None:
                                  f"({err.strerror or err})") from err
     except (HydraException, OmegaConfBaseException, ParamError) as err:
         _fail(err, error_line(err, args.overrides), EXIT_CONFIG)
+    return cfgs
 
 
 @hydra.main(version_base=VERSION_BASE, config_path=str(CONFIG_DIR), config_name=CONFIG_NAME)
-def _app(cfg: DictConfig) -> None:
+def hydra_app(cfg: DictConfig) -> None:
+    """One job of ``cxsim-run`` (Hydra calls it per run; call it without arguments to run
+    Hydra on ``sys.argv``)."""
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode == RunMode.MULTIRUN:  # one of n_jobs workers (basic launcher: one)
@@ -121,7 +125,7 @@ def _app(cfg: DictConfig) -> None:
 def main() -> None:
     """Entry point of ``cxsim-run``: Hydra's command line (``--help``, ``-m``, overrides)."""
     check(sys.argv[1:])
-    _app()
+    hydra_app()
 
 
 if __name__ == "__main__":

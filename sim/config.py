@@ -58,9 +58,10 @@ class RunConfig(SimParams):
     force: bool = False           # run again even if the run directory is complete
     # the reference scenario of a study's paired differences (sim.report): each scenario is
     # compared with the one that has these values and the same values of every other swept
-    # parameter, seed by seed. Keys: "policy" (the policy's name) or dotted parameters.
-    baseline: Dict[str, Any] = dataclasses.field(
-        default_factory=lambda: {"policy": "baseline"})
+    # parameter, seed by seed. Keys: "policy" (the policy's name) or dotted parameters
+    # ("policy.price_change"). Empty: policy=baseline. (Empty by default so that an
+    # experiment's baseline replaces it rather than merging into it.)
+    baseline: Dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 RUN_KEYS = tuple(f.name for f in dataclasses.fields(RunConfig)

@@ -111,7 +111,10 @@ def _json_safe(value: Any) -> Any:
 
 
 def write_json(path: Path, data: Mapping) -> None:
-    text = json.dumps(_json_safe(data), indent=2, allow_nan=False) + "\n"
+    write_text(path, json.dumps(_json_safe(data), indent=2, allow_nan=False) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
     _atomic(path, lambda tmp: tmp.write_text(text))
 
 

@@ -1,11 +1,14 @@
-"""Figures and tables from result files only (never from a live model).
+"""Figures from result tables only (never from a live model): ``sim.report`` draws a study.
 
-Colours: the Okabe-Ito palette (safe for colour-blind readers). Every figure is written as
-PNG and PDF; every title states the finding it shows.
+Colours: the Okabe-Ito palette (safe for colour-blind readers), with line styles once the
+eight colours are used up. Every figure is written as PNG and PDF, its axes carry units, and
+its title states the finding, computed from the data it shows.
 """
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -14,153 +17,226 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
 
 from sim.metrics import REASONS  # noqa: E402
+from sim.stats import t_half_width  # noqa: E402
 
 OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
              "#CC79A7")
+LINESTYLES = ("-", "--", ":", "-.")
+FORMATS = ("png", "pdf")
 
 
-def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and the t-based confidence interval (lower, upper) of independent replications."""
-    x = np.asarray(values, dtype=float)
-    m = float(x.mean())
-    if x.size < 2:
-        return m, float("nan"), float("nan")
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return m, m - half, m + half
-
-
-def _save(fig, out: Path, name: str) -> None:
+def save(fig, out: Path, name: str) -> list[Path]:
+    """Write ``fig`` as ``out/name.png`` and ``.pdf`` and close it."""
     fig.tight_layout()
-    for ext in ("png", "pdf"):
-        fig.savefig(out / f"{name}.{ext}", dpi=150)
+    paths = [out / f"{name}.{ext}" for ext in FORMATS]
+    for path in paths:
+        fig.savefig(path, dpi=150)
     plt.close(fig)
+    return paths
 
 
-def _colours(policies) -> dict:
-    return {p: OKABE_ITO[k % len(OKABE_ITO)] for k, p in enumerate(policies)}
+def style(k: int) -> dict:
+    """Colour and line style of the k-th scenario."""
+    return {"color": OKABE_ITO[k % len(OKABE_ITO)],
+            "linestyle": LINESTYLES[(k // len(OKABE_ITO)) % len(LINESTYLES)]}
 
 
-def retention_curves(daily: pd.DataFrame, out: Path, policies) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    colour = _colours(policies)
+def set_title(target, text: str, width: int = 95) -> None:
+    """A figure's finding as its title, wrapped to fit (``target``: an axes or a figure)."""
+    text = textwrap.fill(text, width)
+    if hasattr(target, "suptitle"):
+        target.suptitle(text, fontsize=9)
+    else:
+        target.set_title(text, fontsize=9)
+
+
+def _legend(ax, n: int) -> None:
+    ax.legend(frameon=False, fontsize=7, ncol=1 if n <= 8 else 2)
+
+
+def retention_curves(daily: pd.DataFrame, scenarios: Sequence[str], out: Path) -> list[Path]:
+    """Customers active as a share of the start, mean per scenario with the 95% band of the
+    mean across replications (seeds)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    start = daily[daily.day == daily.day.min()].set_index("run")["active"]
+    share = daily.assign(share=100 * daily.active / daily.run.map(start))
+    stats = share.groupby(["scenario", "day"])["share"].agg(["mean", "std", "count"])
     final = {}
-    for p in policies:
-        d = daily[daily.policy == p]
-        start = d[d.day == 0].set_index("seed")["active"]
-        share = d.assign(share=d.active / d.seed.map(start)).pivot(
-            index="day", columns="seed", values="share")
-        m = share.mean(axis=1)
-        n = share.shape[1]
-        half = stats.t.ppf(0.975, n - 1) * share.std(axis=1, ddof=1) / np.sqrt(n)
-        ax.plot(m.index / 365, 100 * m, color=colour[p], label=p)
-        ax.fill_between(m.index / 365, 100 * (m - half), 100 * (m + half), color=colour[p],
-                        alpha=0.2, linewidth=0)
-        final[p] = m.iloc[-1]
+    for k, name in enumerate(scenarios):
+        s = stats.loc[name]
+        half = t_half_width(s["std"], s["count"])
+        years = s.index.to_numpy() / 365
+        ax.plot(years, s["mean"], label=name, linewidth=1.3, **style(k))
+        ax.fill_between(years, s["mean"] - half, s["mean"] + half, alpha=0.18, linewidth=0,
+                        color=style(k)["color"])
+        final[name] = s["mean"].iloc[-1]
     best, worst = max(final, key=final.get), min(final, key=final.get)
-    ax.set(xlabel="years", ylabel="customers active (% of start)",
-           title=f"{best} keeps the most customers, {worst} the fewest (95% bands)")
-    ax.legend(frameon=False, fontsize=8)
-    _save(fig, out, "retention_curves")
+    horizon = (stats.index.get_level_values("day").max() + 1) / 365
+    text = (f"After {horizon:.1f} years {best} keeps {final[best]:.1f}% of its customers, "
+             f"{worst} {final[worst]:.1f}%") if best != worst else \
+        f"After {horizon:.1f} years {best} keeps {final[best]:.1f}% of its customers"
+    ax.set(xlabel="time (years)", ylabel="customers active (% of start)")
+    set_title(ax, text)
+    _legend(ax, len(scenarios))
+    return save(fig, out, "retention_curves")
 
 
-def paired_differences(runs: pd.DataFrame, out: Path, policies, baseline: str = "baseline"):
-    """Per-seed differences against the baseline, with 95% intervals: short-term revenue
-    against multi-year profit."""
-    base = runs[runs.policy == baseline].set_index("seed")
-    rows = []
-    for p in policies:
-        if p == baseline:
-            continue
-        r = runs[runs.policy == p].set_index("seed")
-        for metric in ("revenue_year1", "npv_profit", "churned"):
-            m, lo, hi = mean_ci((r[metric] - base[metric]).dropna())
-            rows.append({"policy": p, "metric": metric, "mean": m, "ci_low": lo, "ci_high": hi})
-    diff = pd.DataFrame(rows)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), sharey=True)
-    others = [p for p in policies if p != baseline]
-    y = np.arange(len(others))
-    for ax, metric, label in zip(axes, ("revenue_year1", "npv_profit"),
-                                 ("year-one revenue", "NPV of profit, whole horizon")):
-        d = diff[diff.metric == metric].set_index("policy").loc[others]
-        ax.errorbar(d["mean"] / 1e3, y, xerr=[(d["mean"] - d.ci_low) / 1e3,
-                                              (d.ci_high - d["mean"]) / 1e3],
-                    fmt="o", color=OKABE_ITO[5], capsize=3)
+METRIC_LABELS = {"churned": ("customers lost", 1.0, "customers"),
+                 "retention_annual": ("annual retention", 100.0, "percentage points"),
+                 "revenue_year1": ("year-one revenue", 1e-3, "thousands"),
+                 "npv_profit": ("NPV of profit", 1e-3, "thousands")}
+
+
+def paired_differences(diff: pd.DataFrame, metrics: Sequence[str], out: Path) -> list[Path]:
+    """Per scenario, the mean paired difference against its reference with its 95% CI, one
+    panel per metric. ``diff``: rows scenario, metric, mean, ci_low, ci_high."""
+    scenarios = list(dict.fromkeys(diff.scenario))
+    y = np.arange(len(scenarios))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics) + 1.5,
+                                                        1.2 + 0.35 * len(scenarios)),
+                             sharey=True, squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        label, scale, unit = METRIC_LABELS[metric]
+        d = diff[diff.metric == metric].set_index("scenario").loc[scenarios]
+        ax.errorbar(d["mean"] * scale, y, xerr=[(d["mean"] - d.ci_low) * scale,
+                                                (d.ci_high - d["mean"]) * scale],
+                    fmt="o", color=OKABE_ITO[5], capsize=3, markersize=4)
         ax.axvline(0, color="grey", linewidth=0.8)
-        ax.set(xlabel=f"{label} vs {baseline} (thousands)", yticks=y, yticklabels=others)
-    short = diff[(diff.metric == "revenue_year1") & (diff["mean"] > 0)].policy
-    long = diff[(diff.metric == "npv_profit") & (diff["mean"] < 0)].policy
-    both = sorted(set(short) & set(long))
-    fig.suptitle(("Short-term gain, long-term loss: " + ", ".join(both)) if both else
-                 "Year-one revenue against multi-year profit, paired by seed (95% CI)")
-    _save(fig, out, "paired_differences")
-    return diff
+        ax.set(xlabel=f"{label} vs reference ({unit})", yticks=y, yticklabels=scenarios)
+        ax.invert_yaxis()
+    npv = diff[diff.metric == "npv_profit"]
+    losers = npv[npv.ci_high < 0].scenario.tolist()
+    gainers = npv[npv.ci_low > 0].scenario.tolist()
+    set_title(fig, f"NPV of profit: {len(losers)} of {len(npv)} scenarios lose and "
+                   f"{len(gainers)} gain against their reference (paired by seed, 95% CI)")
+    return save(fig, out, "paired_differences")
 
 
-def holds(daily: pd.DataFrame, out: Path, policies) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    colour = _colours(policies)
-    worst = None
-    for p in policies:
-        d = daily[daily.policy == p].groupby("day")["hold_minutes_max"].mean()
-        ax.plot(d.index / 365, d.values / 60, color=colour[p], label=p, linewidth=1)
-        if worst is None or d.max() > worst[1]:
-            worst = (p, d.max())
-    ax.axhline(2, color="grey", linestyle="--", linewidth=0.8)
-    ax.text(0.01, 2, " 2-hour promise", va="bottom", fontsize=8, color="grey")
-    ax.set(xlabel="years", ylabel="longest hold of the day (hours, mean over seeds)",
-           title=f"Holds run longest under {worst[0]} ({worst[1] / 60:.0f} h at worst)")
-    ax.legend(frameon=False, fontsize=8)
-    _save(fig, out, "holds")
+def revenue_vs_profit(diff: pd.DataFrame, horizon_years: float, out: Path) -> list[Path]:
+    """Year-one revenue against multi-year NPV of profit, both as paired differences against
+    the reference, with 95% CIs in both directions: the short-term trade-off."""
+    rev = diff[diff.metric == "revenue_year1"].set_index("scenario")
+    npv = diff[diff.metric == "npv_profit"].set_index("scenario").loc[rev.index]
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for k, name in enumerate(rev.index):
+        ax.errorbar(rev.loc[name, "mean"] / 1e3, npv.loc[name, "mean"] / 1e3,
+                    xerr=[[(rev.loc[name, "mean"] - rev.loc[name, "ci_low"]) / 1e3],
+                          [(rev.loc[name, "ci_high"] - rev.loc[name, "mean"]) / 1e3]],
+                    yerr=[[(npv.loc[name, "mean"] - npv.loc[name, "ci_low"]) / 1e3],
+                          [(npv.loc[name, "ci_high"] - npv.loc[name, "mean"]) / 1e3]],
+                    fmt="o", capsize=2, markersize=5, label=name,
+                    color=style(k)["color"])
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.axvline(0, color="grey", linewidth=0.8)
+    trade = [n for n in rev.index if rev.loc[n, "ci_low"] > 0 and npv.loc[n, "ci_high"] < 0]
+    both = [n for n in rev.index if rev.loc[n, "ci_low"] > 0 and npv.loc[n, "ci_low"] > 0]
+    if trade:
+        text = "Short-term gain, long-term loss: " + ", ".join(trade)
+    elif both:
+        text = "Year-one revenue and multi-year profit both rise under " + ", ".join(both)
+    else:
+        text = "No scenario trades year-one revenue for multi-year profit (95% CIs)"
+    ax.set(xlabel="year-one revenue vs reference (thousands)",
+           ylabel=f"NPV of profit over {horizon_years:.1f} years vs reference (thousands)")
+    set_title(ax, text)
+    _legend(ax, len(rev))
+    return save(fig, out, "revenue_vs_profit")
 
 
-def churn_by_reason(runs: pd.DataFrame, out: Path, policies) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    means = runs.groupby("policy")[[f"churned_{r}" for r in REASONS]].mean().loc[list(policies)]
-    left = np.zeros(len(policies))
+def heatmaps(cells: pd.DataFrame, x: str, y: str, out: Path) -> list[Path]:
+    """Mean annual retention and mean NPV of profit over two swept parameters. ``cells``:
+    one row per (x, y) with columns retention_annual and npv_profit (means over seeds)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, (col, label, scale, cmap) in zip(axes, (
+            ("retention_annual", "annual retention (%)", 100.0, "cividis"),
+            ("npv_profit", "NPV of profit (thousands)", 1e-3, "viridis"))):
+        grid = cells.pivot(index=y, columns=x, values=col) * scale
+        im = ax.imshow(grid.to_numpy(), aspect="auto", cmap=cmap, origin="lower")
+        ax.set(xticks=range(grid.shape[1]), xticklabels=[f"{v:g}" if isinstance(v, float)
+                                                         else str(v) for v in grid.columns],
+               yticks=range(grid.shape[0]), yticklabels=[f"{v:g}" if isinstance(v, float)
+                                                         else str(v) for v in grid.index],
+               xlabel=x, ylabel=y)
+        for (i, j), v in np.ndenumerate(grid.to_numpy()):
+            ax.text(j, i, f"{v:.1f}" if scale == 100 else f"{v:,.0f}", ha="center",
+                    va="center", fontsize=7, color="white" if v < np.nanmean(grid) else "black")
+        fig.colorbar(im, ax=ax, label=label)
+    worst = cells.loc[cells.npv_profit.idxmin()]
+    best = cells.loc[cells.npv_profit.idxmax()]
+    set_title(fig, f"NPV of profit is highest at {x}={best[x]}, {y}={best[y]} and lowest "
+                   f"at {x}={worst[x]}, {y}={worst[y]}")
+    return save(fig, out, "heatmaps")
+
+
+def hold_distributions(holds: dict[str, pd.DataFrame], promises: dict[str, float | None],
+                       out: Path) -> list[Path]:
+    """Share of held calls waiting longer than t, pooled over seeds, per scenario; a dashed
+    line at each fixed promise. ``holds[scenario]``: columns minutes, calls."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    beyond = {}
+    for k, (name, h) in enumerate(holds.items()):
+        h = h.groupby("minutes")["calls"].sum().sort_index()
+        total = h.sum()
+        survival = 1 - h.cumsum() / total  # P(hold > minute)
+        ax.step(h.index / 60, 100 * survival, where="post", label=name, linewidth=1.2,
+                **style(k))
+        promise = promises.get(name)
+        if promise is not None:
+            ax.axvline(promise / 60, linewidth=0.8, **{**style(k), "linestyle": "--"})
+            beyond[name] = (100 * h[h.index > promise].sum() / total, promise)
+    ax.set(xlabel="time on hold (hours)", ylabel="held calls waiting longer (%)",
+           yscale="log")
+    if beyond:
+        name = max(beyond, key=lambda n: beyond[n][0])
+        text = (f"{name}: {beyond[name][0]:.1f}% of held calls wait beyond the promised "
+                 f"{beyond[name][1]:.0f} minutes (dashed)")
+    else:
+        p90 = {n: float(h.minutes[np.searchsorted(np.cumsum(h.calls), 0.9 * h.calls.sum())])
+               for n, h in ((n, h.groupby("minutes", as_index=False)["calls"].sum())
+                            for n, h in holds.items())}
+        name = max(p90, key=p90.get)
+        text = f"Longest holds under {name}: 1 call in 10 waits {p90[name]:.0f} minutes or more"
+    set_title(ax, text)
+    _legend(ax, len(holds))
+    return save(fig, out, "hold_distributions")
+
+
+def churn_by_reason(means: pd.DataFrame, out: Path) -> list[Path]:
+    """Customers lost over the horizon by main reason, mean over seeds, per scenario.
+    ``means``: index scenario, columns ``churned_<reason>``."""
+    fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.35 * len(means)))
+    left = np.zeros(len(means))
     for k, r in enumerate(REASONS):
-        ax.barh(list(policies), means[f"churned_{r}"], left=left, color=OKABE_ITO[k + 1], label=r)
+        ax.barh(means.index, means[f"churned_{r}"], left=left, color=OKABE_ITO[k + 1], label=r)
         left += means[f"churned_{r}"].to_numpy()
+    ax.invert_yaxis()
     top = means.sum(axis=1).idxmax()
-    ax.set(xlabel="customers lost over the horizon (mean over seeds)",
-           title=f"{top} loses the most customers; reasons by colour")
-    ax.legend(frameon=False, fontsize=8, ncol=len(REASONS))
-    _save(fig, out, "churn_by_reason")
+    reason = means.loc[top].idxmax().removeprefix("churned_")
+    ax.set(xlabel="customers lost over the horizon (mean over seeds)")
+    set_title(ax, f"{top} loses the most customers ({means.loc[top].sum():,.0f}), "
+                  f"mostly for {reason}")
+    ax.legend(frameon=False, fontsize=7, ncol=len(REASONS), loc="lower right")
+    return save(fig, out, "churn_by_reason")
 
 
-def headline_report(out: Path) -> None:
-    out = Path(out)
-    runs = pd.read_parquet(out / "runs.parquet")
-    daily = pd.read_parquet(out / "daily.parquet")
-    policies = list(dict.fromkeys(runs.policy))
-    retention_curves(daily, out, policies)
-    diff = paired_differences(runs, out, policies)
-    holds(daily, out, policies)
-    churn_by_reason(runs, out, policies)
-    lines = ["# Headline study", "",
-             f"{runs.seed.nunique()} paired replications per policy, "
-             f"{int(runs.customers_start.iloc[0]):,} customers, {int(runs.days.iloc[0])} days. "
-             "Mean [95% CI] across replications.", "",
-             "| policy | annual retention | churned | year-one revenue | NPV of profit | "
-             "mean hold (min) | longest hold (min) | abandonment | NPS |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for p in policies:
-        r = runs[runs.policy == p]
-        cells = []
-        for col, fmt in (("retention_annual", "{:.3f}"), ("churned", "{:,.0f}"),
-                         ("revenue_year1", "{:,.0f}"), ("npv_profit", "{:,.0f}"),
-                         ("hold_minutes_mean", "{:.1f}"), ("hold_minutes_max", "{:.0f}"),
-                         ("abandonment_rate", "{:.3f}"), ("nps_mean", "{:.1f}")):
-            m, lo, hi = mean_ci(r[col])
-            cells.append(f"{fmt.format(m)} [{fmt.format(lo)}, {fmt.format(hi)}]")
-        lines.append(f"| {p} | " + " | ".join(cells) + " |")
-    lines += ["", "## Paired differences against the baseline (same seeds)", "",
-              "| policy | metric | mean | 95% CI |", "|---|---|---|---|"]
-    for row in diff.itertuples():
-        lines.append(f"| {row.policy} | {row.metric} | {row.mean:,.0f} | "
-                     f"[{row.ci_low:,.0f}, {row.ci_high:,.0f}] |")
-    lines += ["", "## Figures", ""] + [f"![{n}]({n}.png)" for n in (
-        "retention_curves", "paired_differences", "holds", "churn_by_reason")]
-    (out / "report.md").write_text("\n".join(lines) + "\n")
+def journey_timeline(events: pd.DataFrame, story: str, out: Path) -> list[Path]:
+    """The events of a few sampled customers of one run on a time line, the story's
+    customer first. ``events``: columns label (one per customer, in order), day, event."""
+    labels = list(dict.fromkeys(events.label))
+    kinds = list(dict.fromkeys(events.event))
+    fig, ax = plt.subplots(figsize=(8, 1.4 + 0.45 * len(labels)))
+    markers = "os^vD<>phP*X"
+    for k, kind in enumerate(kinds):
+        e = events[events.event == kind]
+        ax.scatter(e.day / 365, e.label.map(labels.index), label=kind, s=28,
+                   marker="X" if kind == "churned" else markers[k % len(markers)],
+                   color=OKABE_ITO[k % len(OKABE_ITO)], zorder=3)
+    ax.set(yticks=range(len(labels)), yticklabels=labels, xlabel="time (years)")
+    ax.invert_yaxis()
+    ax.grid(axis="y", color="0.9")
+    set_title(ax, story)
+    ax.legend(frameon=False, fontsize=7, ncol=min(len(kinds), 6), loc="upper center",
+              bbox_to_anchor=(0.5, -0.25 if len(labels) > 3 else -0.45))
+    return save(fig, out, "journey_timeline")
