@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     study = Path(str(cfgs[0].hydra.sweep.dir))
     saved, sys.argv = sys.argv, ["cxsim-headline", *args]
     try:
-        cli.hydra_app()
+        cli.main()  # checks again (cheap next to the runs), then Hydra's multirun
     finally:
         sys.argv = saved
     path = report.report(study)

@@ -24,6 +24,7 @@ from sim.stats import t_half_width  # noqa: E402
 OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
              "#CC79A7")
 LINESTYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "D", "^")
 FORMATS = ("png", "pdf")
 
 
@@ -38,9 +39,14 @@ def save(fig, out: Path, name: str) -> list[Path]:
 
 
 def style(k: int) -> dict:
-    """Colour and line style of the k-th scenario."""
+    """Colour and line style of the k-th scenario (for lines)."""
     return {"color": OKABE_ITO[k % len(OKABE_ITO)],
             "linestyle": LINESTYLES[(k // len(OKABE_ITO)) % len(LINESTYLES)]}
+
+
+def marker(k: int) -> str:
+    """Marker of the k-th scenario (for points): a new shape once the colours repeat."""
+    return MARKERS[(k // len(OKABE_ITO)) % len(MARKERS)]
 
 
 def set_title(target, text: str, width: int = 95) -> None:
@@ -126,7 +132,7 @@ def revenue_vs_profit(diff: pd.DataFrame, horizon_years: float, out: Path) -> li
                           [(rev.loc[name, "ci_high"] - rev.loc[name, "mean"]) / 1e3]],
                     yerr=[[(npv.loc[name, "mean"] - npv.loc[name, "ci_low"]) / 1e3],
                           [(npv.loc[name, "ci_high"] - npv.loc[name, "mean"]) / 1e3]],
-                    fmt="o", capsize=2, markersize=5, label=name,
+                    fmt=marker(k), capsize=2, markersize=5, label=name,
                     color=style(k)["color"])
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.axvline(0, color="grey", linewidth=0.8)
