@@ -33,7 +33,7 @@ def save(fig, out: Path, name: str) -> list[Path]:
     fig.tight_layout()
     paths = [out / f"{name}.{ext}" for ext in FORMATS]
     for path in paths:
-        fig.savefig(path, dpi=150)
+        fig.savefig(path, dpi=150, bbox_inches="tight")  # legends below the axes included
     plt.close(fig)
     return paths
 
@@ -196,7 +196,7 @@ def hold_distributions(holds: dict[str, pd.DataFrame], promises: dict[str, float
            yscale="log")
     if beyond:
         name = max(beyond, key=lambda n: beyond[n][0])
-        text = (f"{name}: {beyond[name][0]:.1f}% of held calls wait beyond the promised "
+        text = (f"{name}: {beyond[name][0]:.2g}% of held calls wait beyond the promised "
                  f"{beyond[name][1]:.0f} minutes (dashed)")
     else:
         p90 = {n: float(h.minutes[np.searchsorted(np.cumsum(h.calls), 0.9 * h.calls.sum())])
@@ -243,6 +243,6 @@ def journey_timeline(events: pd.DataFrame, story: str, out: Path) -> list[Path]:
     ax.invert_yaxis()
     ax.grid(axis="y", color="0.9")
     set_title(ax, story)
-    ax.legend(frameon=False, fontsize=7, ncol=min(len(kinds), 6), loc="upper center",
+    ax.legend(frameon=False, fontsize=7, ncol=min(len(kinds), 5), loc="upper center",
               bbox_to_anchor=(0.5, -0.25 if len(labels) > 3 else -0.45))
     return save(fig, out, "journey_timeline")

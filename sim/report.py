@@ -42,6 +42,7 @@ TABLE = (("retention_annual", "annual retention", "{:.3f}"), ("churned", "churne
                                                          "{:.3f}"),
          ("nps_mean", "NPS", "{:.1f}"))
 STORY_SAMPLE = 6  # customers on the journey timeline
+STORY_RUNS = 60   # runs searched for the story's customer
 
 
 class Skipped(Exception):
@@ -171,21 +172,22 @@ def _story(events: pd.DataFrame, products: int, scenario: str, seed: int) -> str
         parts.append(f"{len(calls)} call(s), longest hold {calls.value.max():.0f} min")
     left = events[events.event == "churned"]
     if len(left):
-        parts.append(f"left on day {left.day.iloc[0]} "
-                     f"({REASONS[int(left.value.iloc[0])]}) with all {products} products")
+        parts.append(f"left on day {left.day.iloc[0]} ({REASONS[int(left.value.iloc[0])]}) "
+                     + (f"with all {products} products" if products > 1 else ""))
     else:
         parts.append("stayed")
     return f"{scenario}, seed {seed}: a {products}-product customer: " + ", ".join(parts)
 
 
 def _fig_journeys(ctx) -> list[Path]:
-    """The story's customer: the sampled customer with the most products who saw a price
-    change, judged it unfair and left (the platinum customer of the silent hike), found in
-    the first seed of each scenario, non-reference scenarios first."""
+    """The story's customer: a sampled customer who saw a price change, judged it unfair and
+    left, holding as many products as possible (the platinum customer of the silent hike);
+    searched in up to ``STORY_RUNS`` runs, non-reference scenarios first."""
     best, best_score = None, None
-    order = sorted(ctx.table.index, key=lambda s: ctx.table.loc[s, "is_reference"])
-    for name in order:
-        run = ctx.runs[ctx.runs.scenario == name].sort_values("seed").iloc[0]
+    candidates = ctx.runs.assign(ref=ctx.runs.scenario.map(ctx.table.is_reference)) \
+        .sort_values(["ref", "seed", "scenario"]).head(STORY_RUNS)
+    for run in candidates.itertuples():
+        name = run.scenario
         j = sim_io.read_journeys(ctx.study / run.run_dir).to_pandas()
         if j.empty:
             continue
@@ -193,8 +195,8 @@ def _fig_journeys(ctx) -> list[Path]:
             .set_index("customer")["products"]
         seen = j.groupby("customer").event.agg(set)
         for cust, kinds in seen.items():
-            score = ({"price_change", "judged_unfair", "churned"} <= kinds,
-                     "churned" in kinds, int(products[cust]), len(kinds))
+            story = {"price_change", "judged_unfair", "churned"} <= kinds
+            score = (story, int(products[cust]), "churned" in kinds, len(kinds))
             if best_score is None or score > best_score:
                 best, best_score = (name, run, j, products, cust), score
     if best is None:
@@ -240,17 +242,23 @@ def _cell(values, fmt: str) -> str:
         f"{fmt.format(m)} [{fmt.format(lo)}, {fmt.format(hi)}]"
 
 
+def _span(values: pd.Series) -> str:
+    lo, hi = int(values.min()), int(values.max())
+    return f"{lo:,}" if lo == hi else f"{lo:,} to {hi:,}"
+
+
 def markdown(ctx, drawn: dict[str, str], skipped: dict[str, str]) -> str:
     runs, info = ctx.runs, ctx.info
     name = info["experiment"] or ctx.study.name
     seeds = runs.groupby("scenario").seed.nunique()
     lines = [f"# Study: {name}", ""]
     if info["question"]:
-        lines += [f"**Question.** {info['question']}", ""]
+        question = info["question"]
+        lines += [f"**Question.** {question[:1].upper()}{question[1:]}", ""]
     lines += [f"{len(runs)} complete runs in {len(ctx.table)} scenarios, "
-              f"{seeds.min()}-{seeds.max()} replications (seeds) each; "
-              f"{int(runs.customers_start.min()):,}-{int(runs.customers_start.max()):,} "
-              f"customers at the start, {int(runs.days.max())} days. Swept: "
+              f"{_span(seeds)} replications (seeds) each; "
+              f"{_span(runs.customers_start)} customers at the start, "
+              f"{_span(runs.days)} days. Swept: "
               f"{', '.join(ctx.dims)} (and the seed). Baseline: "
               + ", ".join(f"{k}={v}" for k, v in info["baseline"].items())
               + ". Mean [95% CI] across replications.", "",
