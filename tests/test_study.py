@@ -146,7 +146,7 @@ def test_report_writes_every_figure_and_the_tables(tiny_study):
             assert (root / f"{name}.{ext}").stat().st_size > 1000, name
         assert f"![{name}]({name}.png)" in text
     assert "Not drawn" not in text
-    assert "does it work?" in text
+    assert "**Question.** Does it work?" in text
     for scenario in runs.scenario.unique():
         assert f"| {scenario} |" in text
     # paired against the baseline policy at the same staffing, seed by seed
