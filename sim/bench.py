@@ -11,6 +11,8 @@ seed given) and prints ONE JSON line:
 - ``total_s``: build_s + run_s;
 - ``customer_days_per_s``: customers * days / run_s (initial customers);
 - ``peak_rss_mb``: the process's peak resident memory (``getrusage`` ru_maxrss);
+- with ``--phases``: ``phases_s``, seconds spent in each phase of ``LoyaltyModel.step``
+  over the timed run (morning, reps, silos, evening, spread, acquire, collect);
 - with ``--compare-reference``: ``reference_customers``, ``reference_days``,
   ``reference_customer_days_per_s`` (the same model with ``decisions="reference"``, the
   readable Python specification, on a smaller population), ``speedup_vs_reference`` (this
@@ -51,11 +53,39 @@ def peak_rss_mb() -> float:
     return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
 
 
-def timed_run(params: SimParams, decisions: str = "kernel") -> tuple[float, float]:
-    """(build seconds, run seconds) of one model."""
+# the phases of LoyaltyModel.step, in its order: name -> method
+PHASES = {"morning": "_morning", "reps": "_reps_act", "silos": "_silos_serve",
+          "evening": "_customers_decide", "spread": "_word_of_mouth", "acquire": "_acquire",
+          "collect": "_collect"}
+
+
+def time_phases(model: LoyaltyModel, spent: dict[str, float]) -> None:
+    """Wrap the model's phase methods (on the instance) so that each adds its seconds to
+    ``spent[phase]``."""
+    spent.update(dict.fromkeys(PHASES, 0.0))
+
+    def wrap(name, method):
+        def timed(*args):
+            t0 = time.perf_counter()
+            try:
+                return method(*args)
+            finally:
+                spent[name] += time.perf_counter() - t0
+        return timed
+
+    for name, attr in PHASES.items():
+        setattr(model, attr, wrap(name, getattr(model, attr)))
+
+
+def timed_run(params: SimParams, decisions: str = "kernel",
+              phases: dict | None = None) -> tuple[float, float]:
+    """(build seconds, run seconds) of one model; ``phases``: a dict to fill with the
+    seconds spent in each phase of the step."""
     t0 = time.perf_counter()
     model = LoyaltyModel(params, decisions=decisions)
     t1 = time.perf_counter()
+    if phases is not None:
+        time_phases(model, phases)
     model.run()
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1
@@ -79,6 +109,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--compare-reference", action="store_true",
                     help="also time decisions='reference' and report the speedup")
+    ap.add_argument("--phases", action="store_true",
+                    help="also report the seconds spent in each phase of the daily step")
     ap.add_argument("--reference-customers", type=int, default=2000)
     ap.add_argument("--reference-days", type=int, default=30)
     args = ap.parse_args(argv)
@@ -96,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     numba.set_num_threads(args.threads)
     compile_s = warm_up(args.seed)
-    build_s, run_s = timed_run(_params(args.customers, args.days, args.seed))
+    phases = {} if args.phases else None
+    build_s, run_s = timed_run(_params(args.customers, args.days, args.seed), phases=phases)
     out = {
         "customers": args.customers, "days": args.days, "threads": args.threads,
         "seed": args.seed, "compile_s": round(compile_s, 3), "build_s": round(build_s, 3),
@@ -104,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
         "customer_days_per_s": round(args.customers * args.days / run_s),
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
+    if phases is not None:
+        out["phases_s"] = {k: round(v, 3) for k, v in phases.items()}
     if args.compare_reference:
         small = _params(args.reference_customers, args.reference_days, args.seed)
         cd = args.reference_customers * args.reference_days
