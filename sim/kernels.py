@@ -6,18 +6,22 @@ Arrays and parameters in, arrays out, nothing else: no Mesa, no Hydra, no file I
 draw keyed by (seed, stream, customer, day, k) (``sim.rng``), so a customer's luck does not
 depend on thread count, processing order or what other customers did.
 
-Per-customer phases (``_morning``, ``_evening``, ``_init_customers``) run in parallel with
-``prange`` and write only their own column. Phases that couple customers (reps' limited
-time, the silo queues, word of mouth and contagion along ties, the day's float sums) are
-sequential in customer order, so their floating-point sums are reproducible; searches and
-counts whose result does not depend on order (today's tellers, the day's counts) run in
-parallel chunks.
+Day stamps: today's rows (``t_*``) are valid only where ``I[today]`` holds the day
+(``sim.layout``). ``_morning`` runs every customer's morning in parallel chunks and, for the
+customers whose evening waits for no rep or silo (most of them), their evening too; a
+customer nothing happens to reads and writes no today's row at all. It returns the day's
+lists in customer order: the customers something happened to (``touched``, stamped), and
+those whose contact goes to a rep or a silo (``deferred``). Reps, silos, the deferred
+evenings (``_evening``), word of mouth (``_spread``) and today's counts iterate these lists
+instead of every customer. Phases that couple customers (reps' limited time, the silo
+queues, word of mouth and contagion along ties, the day's float sums) are sequential in
+customer order, so their floating-point sums are reproducible.
 
-Speed (``cxsim-bench``): the daily step is bound by memory traffic over ``F`` and ``I``, so
-the per-customer bodies are inlined (a call to a non-inlined helper from a ``prange`` loop
-costs several ns), today's rows are only written where they changed, and a quiet
-customer's churn draw is settled against a bound without log/exp (``_churn_screen``); none
-of this changes a result (``tests/test_bench.py``, ``tests/test_core.py``).
+Speed (``cxsim-bench --phases``): the per-customer bodies are inlined (a call to a
+non-inlined helper from a ``prange`` loop costs several ns), zero memories are not
+rewritten, and a quiet customer's churn draw is settled against a bound without log/exp
+(``_churn_screen``); none of this changes a result (``tests/test_bench.py``,
+``tests/test_core.py``).
 
 ``sim.reference`` is the slow, readable specification of ``_morning`` and ``_evening``; the
 tests hold the two to bit-identical results.
@@ -102,9 +106,11 @@ def _init_one(F, I, pv, seed, i, day, initial):
 @njit(cache=True, parallel=True)
 def _init_customers(F, I, pv, seed, start, stop, day, initial):
     """Initialise slots [start, stop) as customers joining on ``day``. Today's rows start
-    at "nothing happened": a customer who joins in the evening made no contact that day."""
+    at "nothing happened", stamped ``day - 1``: a customer who joins in the evening made no
+    contact that day."""
     for i in prange(start, stop):
-        _reset_today(F, I, i, True)
+        _reset_today(F, I, i)
+        I[L.I_TODAY, i] = day - 1
         _init_one(F, I, pv, seed, i, day, initial)
 
 
@@ -113,6 +119,7 @@ def _init_customers(F, I, pv, seed, start, stop, day, initial):
 def _renew(F, I, pv, seed, i, day):
     """Renewal: moving region, cost trend, price policy, the fairness judgment, a billing
     query. The churn decision at renewal happens in the evening."""
+    _touch(F, I, i, day)
     I[L.I_T_RENEWAL, i] = 1
     moved = False
     if R.uniform(seed, R.MOVE, i, day, 0) < pv[L.P_MOVE_RATE]:
@@ -171,11 +178,12 @@ def _renew(F, I, pv, seed, i, day):
     else:
         q = pv[L.P_QUERY_UNEXPLAINED]
     if I[L.I_ISSUE_OPEN, i] == 0 and R.uniform(seed, R.PRICE_QUERY, i, day, 0) < q:
-        _open_issue(I, i, day, 0)
+        _open_issue(F, I, i, day, 0)
 
 
 @njit(cache=True)
-def _open_issue(I, i, day, silo):
+def _open_issue(F, I, i, day, silo):
+    _touch(F, I, i, day)
     I[L.I_ISSUE_OPEN, i] = 1
     I[L.I_ISSUE_SILO, i] = silo
     I[L.I_ISSUE_EFFORT, i] = 0
@@ -184,61 +192,82 @@ def _open_issue(I, i, day, silo):
 
 
 @njit(cache=True, inline="always")
-def _set_f(F, r, i, value):
-    """``F[r, i] = value``, written only if the bits differ (reading is cheaper than
-    writing, and most of today's rows already hold their reset value)."""
-    x = F[r, i]
-    if x != value or math.copysign(1.0, x) != math.copysign(1.0, value):
-        F[r, i] = value
-
-
-@njit(cache=True, inline="always")
-def _set_i(I, r, i, value):
-    if I[r, i] != value:
-        I[r, i] = value
-
-
-@njit(cache=True, inline="always")
-def _reset_today(F, I, i, shock):
+def _reset_today(F, I, i):
     """Today's rows (``t_*``) to their "nothing happened" values: 0, except -1 for
-    t_announced, t_ss, t_rep, t_call, t_unfair and t_outreach. ``shock``: reset t_shock too
-    (the morning of an active customer overwrites it anyway)."""
-    _set_f(F, L.F_T_PRICE_CHANGE, i, 0.0)
-    _set_f(F, L.F_T_HOLD, i, 0.0)
-    _set_f(F, L.F_T_ANNOUNCED, i, -1.0)
-    _set_f(F, L.F_T_CALLBACK_WAIT, i, 0.0)
-    if shock:
-        _set_f(F, L.F_T_SHOCK, i, 0.0)
-    _set_i(I, L.I_T_ACTION, i, 0)
-    _set_i(I, L.I_T_ISSUE_NEW, i, 0)
-    _set_i(I, L.I_T_SS, i, -1)
-    _set_i(I, L.I_T_REP, i, -1)
-    _set_i(I, L.I_T_CALL, i, -1)
-    _set_i(I, L.I_T_CLOSED, i, 0)
-    _set_i(I, L.I_T_RENEWAL, i, 0)
-    _set_i(I, L.I_T_UNFAIR, i, -1)
-    _set_i(I, L.I_T_OUTREACH, i, -1)
-    _set_i(I, L.I_T_CHURN, i, 0)
-    _set_i(I, L.I_T_SAVED, i, 0)
-    _set_i(I, L.I_T_ACQUIRED, i, 0)
+    t_announced, t_ss, t_rep, t_call, t_unfair and t_outreach."""
+    F[L.F_T_PRICE_CHANGE, i] = 0.0
+    F[L.F_T_HOLD, i] = 0.0
+    F[L.F_T_ANNOUNCED, i] = -1.0
+    F[L.F_T_CALLBACK_WAIT, i] = 0.0
+    F[L.F_T_SHOCK, i] = 0.0
+    I[L.I_T_ACTION, i] = 0
+    I[L.I_T_ISSUE_NEW, i] = 0
+    I[L.I_T_SS, i] = -1
+    I[L.I_T_REP, i] = -1
+    I[L.I_T_CALL, i] = -1
+    I[L.I_T_CLOSED, i] = 0
+    I[L.I_T_RENEWAL, i] = 0
+    I[L.I_T_UNFAIR, i] = -1
+    I[L.I_T_OUTREACH, i] = -1
+    I[L.I_T_CHURN, i] = 0
+    I[L.I_T_SAVED, i] = 0
+    I[L.I_T_ACQUIRED, i] = 0
 
 
 @njit(cache=True, inline="always")
-def _morning_one(F, I, pv, seed, i, day, p_issue):
+def _touch(F, I, i, day):
+    """Before writing one of customer ``i``'s rows for ``day``: if they are stale (stamped
+    another day), reset them to "nothing happened" and stamp ``day``."""
+    if I[L.I_TODAY, i] != day:
+        _reset_today(F, I, i)
+        I[L.I_TODAY, i] = day
+
+
+@njit(cache=True, parallel=True)
+def _settle(F, I, n, day):
+    """Reset the stale today's rows of customers [0, n) and stamp them ``day``: afterwards
+    every row reads as the reference's mornings leave it. Changes no result."""
+    for i in prange(n):
+        _touch(F, I, i, day)
+
+
+@njit(cache=True)
+def _settle_idx(F, I, idx, day):
+    """``_settle`` for the customers ``idx``."""
+    for i in idx:
+        _touch(F, I, i, day)
+
+
+@njit(cache=True, inline="always")
+def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max):
+    """Customer ``i``'s morning and, if they have no call or rep contact waiting for the
+    reps and silos, their evening too (the evening depends on nothing else). Returns 0 if
+    nothing happened to them today (their today's rows stay stale), 1 if something did and
+    their day is done, 2 if their evening waits for the reps and silos (``_evening``)."""
     if I[L.I_ACTIVE, i] == 0:
-        _reset_today(F, I, i, True)
-        return
-    _reset_today(F, I, i, False)
-    # drift and fading memories
-    F[L.F_ATTITUDE, i] += (F[L.F_ATTITUDE_BASE, i] - F[L.F_ATTITUDE, i]) * (1.0 - pv[L.P_KEEP_ATTITUDE])
-    F[L.F_UNFAIR, i] *= pv[L.P_KEEP_UNFAIR]
-    F[L.F_EXPOSURE_SOCIAL, i] *= pv[L.P_KEEP_SOCIAL]
-    F[L.F_EXPOSURE_FAMILY, i] *= pv[L.P_KEEP_FAMILY]
-    F[L.F_T_SHOCK, i] = F[L.F_ATTITUDE, i]  # the evening turns this into today's change
+        return 0
+    # drift and fading memories (a zero memory stays zero: not written)
+    a = F[L.F_ATTITUDE, i]
+    a += (F[L.F_ATTITUDE_BASE, i] - a) * (1.0 - pv[L.P_KEEP_ATTITUDE])
+    F[L.F_ATTITUDE, i] = a
+    x = F[L.F_UNFAIR, i]
+    if x != 0.0:
+        F[L.F_UNFAIR, i] = x * pv[L.P_KEEP_UNFAIR]
+    x = F[L.F_EXPOSURE_SOCIAL, i]
+    if x != 0.0:
+        F[L.F_EXPOSURE_SOCIAL, i] = x * pv[L.P_KEEP_SOCIAL]
+    x = F[L.F_EXPOSURE_FAMILY, i]
+    if x != 0.0:
+        F[L.F_EXPOSURE_FAMILY, i] = x * pv[L.P_KEEP_FAMILY]
+    touched = False
+    renewal = False
     if I[L.I_RENEWAL_DOY, i] == day % 365 and I[L.I_DAY_JOINED, i] < day:
+        renewal = touched = True
         _renew(F, I, pv, seed, i, day)
     # outreach
     if R.uniform(seed, R.OUTREACH, i, day, 0) < pv[L.P_OUTREACH_RATE]:
+        touched = True
+        _touch(F, I, i, day)
         if R.uniform(seed, R.OUTREACH, i, day, 1) < pv[L.P_OUTREACH_RELEVANCE]:
             I[L.I_T_OUTREACH, i] = 1
             F[L.F_ATTITUDE, i] += pv[L.P_OUTREACH_RELEVANT]
@@ -259,9 +288,12 @@ def _morning_one(F, I, pv, seed, i, day, p_issue):
                 silo = 0
             elif u < pv[L.P_SILO_CUM1]:
                 silo = 1
-            _open_issue(I, i, day, silo)
+            touched = True
+            _open_issue(F, I, i, day, silo)
     # today's contact
     if I[L.I_ISSUE_OPEN, i] == 1 and I[L.I_ISSUE_NEXT_DAY, i] == day:
+        touched = True
+        _touch(F, I, i, day)
         if I[L.I_ISSUE_EFFORT, i] > 0:
             I[L.I_T_ACTION, i] = 1
         elif I[L.I_CHANNEL_PREF, i] == 2:
@@ -274,27 +306,75 @@ def _morning_one(F, I, pv, seed, i, day, p_issue):
                 I[L.I_T_ACTION, i] = 1  # forced from self-service to the phone
         else:
             I[L.I_T_ACTION, i] = 1
+        if I[L.I_T_ACTION, i] != 0:
+            F[L.F_T_SHOCK, i] = a  # the evening turns this into today's change
+            return 2
+        if I[L.I_T_SS, i] >= 0:
+            _progress_issue(F, I, pv, seed, i, day)  # (no rep, no call today)
+    # the evening: today's change, told to ties if large enough; stay or go
+    if touched:
+        shock = F[L.F_ATTITUDE, i] - a
+        if abs(shock) < pv[L.P_WOM_THRESHOLD]:
+            shock = 0.0
+        F[L.F_T_SHOCK, i] = shock
+    # (untouched: the attitude did not move, the shock is 0, as the stale row reads)
+    if not _churn_screen(F, I, pv, seed, i, day, eta_max, p_max, renewal):
+        touched |= _churn(F, I, pv, seed, i, day, renewal)
+    return 1 if touched else 0
 
 
 @njit(cache=True, parallel=True)
-def _morning(F, I, pv, seed, day, n):
-    """Reset today's rows, decay memories, renew, outreach, open issues, choose channels
-    for customers [0, n). F: (NF, slots) float64; I: (NI, slots) int32."""
+def _morning(F, I, pv, seed, day, n, buf):
+    """Every customer's morning in [0, n), and the evening of those who wait for no rep or
+    silo (``_day_one``), in parallel chunks. ``buf``: (>= n,) int32 scratch. Returns
+    (touched, deferred), in customer order: the customers something happened to today
+    (everyone else's today's rows are stale) and those of them whose evening waits for the
+    reps and silos (``_evening``)."""
     p_issue = np.zeros(5)  # chance of a new issue today by products held
     for products in range(1, 5):
         p_issue[products] = 1.0 - math.exp(-(pv[L.P_ISSUE_RATE] * products))
-    for i in prange(n):
-        _morning_one(F, I, pv, seed, i, day, p_issue)
+    eta_max, p_max = _screen_constants(pv)
+    chunks = N_COUNT_CHUNKS
+    step = (n + chunks - 1) // chunks
+    count = np.zeros(chunks + 1, np.int64)
+    waiting = np.zeros(chunks + 1, np.int64)
+    for c in prange(chunks):
+        k = c * step
+        w = 0
+        for i in range(c * step, min(n, (c + 1) * step)):
+            r = _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max)
+            if r != 0:
+                buf[k] = i
+                k += 1
+                w += r == 2
+        count[c + 1] = k - c * step
+        waiting[c + 1] = w
+    for c in range(chunks):
+        count[c + 1] += count[c]
+        waiting[c + 1] += waiting[c]
+    touched = np.empty(count[chunks], np.int64)
+    deferred = np.empty(waiting[chunks], np.int64)
+    k = w = 0
+    for c in range(chunks):
+        for j in range(c * step, c * step + count[c + 1] - count[c]):
+            i = buf[j]
+            touched[k] = i
+            k += 1
+            if I[L.I_T_ACTION, i] != 0:
+                deferred[w] = i
+                w += 1
+    return touched, deferred
 
 
 # ---------------------------------------------------------------------------------------
 @njit(cache=True)
-def _reps(F, I, pv, seed, day, n, minutes_left, minutes_per_issue):
-    """Sales reps handle the service issues brought to them, in customer order, while their
-    service time lasts (minutes_left: (n_reps,) float64, consumed). A rep helps (resolving
-    with rep_fcr), hands off to the silo (a transfer: the call goes to the queue today) or
-    ignores; a rep out of time ignores."""
-    for i in range(n):
+def _reps(F, I, pv, seed, day, idx, minutes_left, minutes_per_issue):
+    """Sales reps handle the service issues brought to them by the customers ``idx`` (in
+    customer order; stamped today), while their service time lasts (minutes_left:
+    (n_reps,) float64, consumed). A rep helps (resolving with rep_fcr), hands off to the
+    silo (a transfer: the call goes to the queue today) or ignores; a rep out of time
+    ignores."""
+    for i in idx:
         if I[L.I_T_ACTION, i] != 2:
             continue
         rep = I[L.I_REP, i]
@@ -319,28 +399,29 @@ def _reps(F, I, pv, seed, day, n, minutes_left, minutes_per_issue):
 
 
 @njit(cache=True)
-def _callers(I, n, silo):
-    """Indices of today's callers to ``silo``, in customer order."""
+def _callers(I, n, silo, day):
+    """Indices of today's (``day``) callers to ``silo``, in customer order."""
     count = 0
     for i in range(n):
-        if I[L.I_T_ACTION, i] == 1 and I[L.I_ISSUE_SILO, i] == silo:
+        if I[L.I_T_ACTION, i] == 1 and I[L.I_TODAY, i] == day and I[L.I_ISSUE_SILO, i] == silo:
             count += 1
     out = np.empty(count, np.int64)
     count = 0
     for i in range(n):
-        if I[L.I_T_ACTION, i] == 1 and I[L.I_ISSUE_SILO, i] == silo:
+        if I[L.I_T_ACTION, i] == 1 and I[L.I_TODAY, i] == day and I[L.I_ISSUE_SILO, i] == silo:
             out[count] = i
             count += 1
     return out
 
 
 @njit(cache=True)
-def _callers_by_silo(I, n, n_silos):
-    """Today's callers of every silo in one pass: (start, idx), the callers of silo s being
-    ``idx[start[s]:start[s + 1]]`` in customer order (the same as ``_callers``)."""
-    buf = np.empty(n, np.int64)
+def _callers_by_silo(I, deferred, n_silos):
+    """Today's callers of every silo among ``deferred`` (stamped today, in customer order):
+    (start, idx), the callers of silo s being ``idx[start[s]:start[s + 1]]`` in customer
+    order (the same as ``_callers``)."""
+    buf = np.empty(deferred.shape[0], np.int64)
     m = 0
-    for i in range(n):
+    for i in deferred:
         if I[L.I_T_ACTION, i] == 1:
             buf[m] = i
             m += 1
@@ -499,8 +580,10 @@ def _progress_issue(F, I, pv, seed, i, day):
 
 
 @njit(cache=True)
-def _churn(F, I, pv, seed, i, day):
-    """The stay-or-go decision: a proportional hazard whose largest term names the reason."""
+def _churn(F, I, pv, seed, i, day, renewal):
+    """The stay-or-go decision: a proportional hazard whose largest term names the reason
+    (``renewal``: today is the customer's renewal). Returns True if the customer left or
+    was saved (today's rows written)."""
     tenure_years = (day - I[L.I_DAY_JOINED, i]) / 365.0
     attitude = F[L.F_ATTITUDE, i]
     quote = pv[L.P_COMPETITOR_RATIO] * F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN])
@@ -516,17 +599,18 @@ def _churn(F, I, pv, seed, i, day):
         - pv[L.P_BETA_TENURE] * (math.log(1.0 + tenure_years) - pv[L.P_LOG_TENURE_REF]) \
         + social + family
     h = pv[L.P_H_DAY]
-    if I[L.I_T_RENEWAL, i] == 1:
+    if renewal:
         h += pv[L.P_H_RENEWAL]
     p_leave = 1.0 - math.exp(-h * math.exp(eta))
     if R.uniform(seed, R.CHURN, i, day, 0) >= p_leave:
-        return
+        return False
+    _touch(F, I, i, day)
     if pv[L.P_RETENTION_SAVE] > 0.0 and \
             R.uniform(seed, R.RETENTION, i, day, 0) < pv[L.P_RETENTION_SAVE]:
         I[L.I_T_SAVED, i] = 1
         F[L.F_PREMIUM, i] *= 1.0 - pv[L.P_RETENTION_DISCOUNT]
         F[L.F_LOADING, i] *= 1.0 - pv[L.P_RETENTION_DISCOUNT]
-        return
+        return True
     reason = OTHER
     best = pv[L.P_REASON_MIN]
     if price > best:
@@ -542,6 +626,7 @@ def _churn(F, I, pv, seed, i, day):
     I[L.I_REASON, i] = reason
     I[L.I_ISSUE_OPEN, i] = 0
     I[L.I_T_CHURN, i] = 1
+    return True
 
 
 # A quiet customer's churn draw is settled without a logarithm or an exponential whenever
@@ -564,12 +649,12 @@ def _screen_constants(pv):
 
 
 @njit(cache=True, inline="always")
-def _churn_screen(F, I, pv, seed, i, day, eta_max, p_max):
+def _churn_screen(F, I, pv, seed, i, day, eta_max, p_max, renewal):
     """True if customer ``i`` certainly stays today by ``_churn``'s own rule
-    (``u >= p_leave``): not a renewal day, their churn draw ``u >= p_max``, and an upper
+    (``u >= p_leave``): not a renewal day (``renewal``), their churn draw ``u >= p_max``, and an upper
     bound on eta (``log r <= r - 1``, ``log(1 + x) >= x / (1 + x)``) is below ``eta_max``.
     Draws nothing but the churn draw, writes nothing."""
-    if I[L.I_T_RENEWAL, i] == 1:
+    if renewal:
         return False
     if R.uniform(seed, R.CHURN, i, day, 0) < p_max:
         return False
@@ -602,61 +687,35 @@ def _churn_screen(F, I, pv, seed, i, day, eta_max, p_max):
     return eta + SCREEN_TOL * (1.0 + size) <= eta_max
 
 
-@njit(cache=True, inline="always")
-def _evening_one(F, I, pv, seed, i, day, eta_max, p_max):
-    if I[L.I_ACTIVE, i] == 0:
-        return
-    if I[L.I_T_SS, i] >= 0 or I[L.I_T_REP, i] >= 0 or I[L.I_T_CALL, i] >= 0:
-        _progress_issue(F, I, pv, seed, i, day)  # (returns at once without a contact)
-    shock = F[L.F_ATTITUDE, i] - F[L.F_T_SHOCK, i]
-    if abs(shock) < pv[L.P_WOM_THRESHOLD]:
-        shock = 0.0
-    F[L.F_T_SHOCK, i] = shock
-    if _churn_screen(F, I, pv, seed, i, day, eta_max, p_max):
-        return
-    _churn(F, I, pv, seed, i, day)
-
-
-@njit(cache=True, parallel=True)
-def _evening(F, I, pv, seed, day, n):
-    """Experience, issue progress, word-of-mouth signal and the churn decision for
-    customers [0, n), after the silos and reps have served today's contacts."""
+@njit(cache=True)
+def _evening(F, I, pv, seed, day, idx):
+    """The evening of the customers ``idx`` whose contact waited for the reps and silos
+    (``_morning``'s deferred): experience, issue progress, word-of-mouth signal and the
+    churn decision. Each customer writes only their own column."""
     eta_max, p_max = _screen_constants(pv)
-    for i in prange(n):
-        _evening_one(F, I, pv, seed, i, day, eta_max, p_max)
+    for i in idx:
+        if I[L.I_ACTIVE, i] == 0:
+            continue
+        if I[L.I_T_SS, i] >= 0 or I[L.I_T_REP, i] >= 0 or I[L.I_T_CALL, i] >= 0:
+            _progress_issue(F, I, pv, seed, i, day)
+        shock = F[L.F_ATTITUDE, i] - F[L.F_T_SHOCK, i]
+        if abs(shock) < pv[L.P_WOM_THRESHOLD]:
+            shock = 0.0
+        F[L.F_T_SHOCK, i] = shock
+        renewal = I[L.I_T_RENEWAL, i] == 1
+        if _churn_screen(F, I, pv, seed, i, day, eta_max, p_max, renewal):
+            continue
+        _churn(F, I, pv, seed, i, day, renewal)
 
 
 # ---------------------------------------------------------------------------------------
-@njit(cache=True, parallel=True)
-def _tellers(F, I, n):
-    """Customers [0, n) who left today or have a shock to tell, in customer order (found
-    in parallel chunks)."""
-    chunks = N_COUNT_CHUNKS
-    step = (n + chunks - 1) // chunks
-    count = np.zeros(chunks + 1, np.int64)
-    for c in prange(chunks):
-        k = 0
-        for i in range(c * step, min(n, (c + 1) * step)):
-            k += (I[L.I_T_CHURN, i] == 1) | (F[L.F_T_SHOCK, i] != 0.0)
-        count[c + 1] = k
-    for c in range(chunks):
-        count[c + 1] += count[c]
-    out = np.empty(count[chunks], np.int64)
-    for c in prange(chunks):
-        k = count[c]
-        for i in range(c * step, min(n, (c + 1) * step)):
-            if (I[L.I_T_CHURN, i] == 1) | (F[L.F_T_SHOCK, i] != 0.0):
-                out[k] = i
-                k += 1
-    return out
-
-
 @njit(cache=True)
-def _spread(F, I, n, indptr, nbr, family, wom_weight, wom_negative_multiplier):
-    """Push today's departures and attitude shocks along ties, in customer order.
+def _spread(F, I, touched, n, indptr, nbr, family, wom_weight, wom_negative_multiplier):
+    """Push today's departures and attitude shocks along ties, in customer order, from the
+    customers ``touched`` (everyone whose today's rows are stamped today, in order).
 
     indptr: (slots+1,) int64, nbr: (edges,) int32, family: (edges,) int8 (CSR of ties)."""
-    for i in _tellers(F, I, n):
+    for i in touched:
         left = I[L.I_T_CHURN, i] == 1
         shock = F[L.F_T_SHOCK, i]
         if not left and shock == 0.0:
@@ -684,8 +743,10 @@ N_DAY_SUMS = 32
 @njit(cache=True)
 def _day_sums(F, I, n, promoter, detractor, out):
     """One sequential pass: today's counts and sums over customers [0, n) into ``out``
-    (see ``sim.model.LoyaltyModel._collect`` for the order). The model computes the same
-    numbers faster with ``_day_counts`` and ``_day_float_sums``; this is their specification."""
+    (see ``sim.model.LoyaltyModel._collect`` for the order), every today's row read as it
+    stands (stamp them first: ``_settle``). The model computes the same numbers faster with
+    ``_today_counts`` (today's events) and ``_state_sums`` (state); this is their
+    specification."""
     for k in range(out.shape[0]):
         out[k] = 0.0
     for i in range(n):
@@ -727,82 +788,64 @@ def _day_sums(F, I, n, promoter, detractor, out):
             out[23] += 1.0
 
 
-@njit(cache=True, parallel=True)
-def _day_counts(I, F, n, promoter, detractor, out):
-    """``_day_sums`` for every entry that is a count (exact in any order), in parallel
-    chunks; entries 16, 17 and 19 (float sums) are left to ``_day_float_sums``."""
-    part = np.zeros((N_COUNT_CHUNKS, N_DAY_SUMS), np.int64)
-    step = (n + N_COUNT_CHUNKS - 1) // N_COUNT_CHUNKS
-    for c in prange(N_COUNT_CHUNKS):
-        p = part[c]
-        tier = np.zeros(5, np.int64)
-        ss = rep = new = resolved = unresolved = renewals = rises = 0
-        active = products = unfair = promoters = detractors = saved = outreach = 0
-        for i in range(c * step, min(n, (c + 1) * step)):
-            if I[L.I_T_CHURN, i] == 1:
-                p[0] += 1
-                p[1 + I[L.I_REASON, i]] += 1
-                p[6] += I[L.I_PRODUCTS, i]
-                p[23 + I[L.I_PRODUCTS, i]] += 1
-            ss += I[L.I_T_SS, i] >= 0
-            rep += I[L.I_T_REP, i] >= 0
-            new += I[L.I_T_ISSUE_NEW, i] == 1
-            closed = I[L.I_T_CLOSED, i]
-            resolved += closed == 1
-            unresolved += closed == 2
-            if I[L.I_T_RENEWAL, i] == 1:
-                renewals += 1
-                rises += I[L.I_T_UNFAIR, i] >= 0
-            if I[L.I_ACTIVE, i] == 0:
-                continue
-            active += 1
-            held = I[L.I_PRODUCTS, i]
-            products += held
-            if 0 <= held <= 4:
-                tier[held] += 1
-            else:
-                p[27 + held] += 1
-            unfair += I[L.I_UNFAIR_LAST, i]
-            a = F[L.F_ATTITUDE, i]
-            promoters += a > promoter
-            detractors += (a <= promoter) & (a < detractor)
-            saved += I[L.I_T_SAVED, i]
-            outreach += I[L.I_T_OUTREACH, i] >= 0
-        p[7] += ss
-        p[8] += rep
-        p[9] += new
-        p[10] += resolved
-        p[11] += unresolved
-        p[12] += renewals
-        p[13] += rises
-        p[14] += active
-        p[15] += products
-        p[18] += unfair
-        p[20] += promoters
-        p[21] += detractors
-        p[22] += saved
-        p[23] += outreach
-        for k in range(5):
-            p[27 + k] += tier[k]
-    for k in range(N_DAY_SUMS):
-        total = 0
-        for c in range(N_COUNT_CHUNKS):
-            total += part[c, k]
-        out[k] = total
+@njit(cache=True)
+def _today_counts(I, touched, out):
+    """The entries of ``_day_sums`` that count today's events (0-13, 22-27), from the
+    customers ``touched`` (everyone whose today's rows are stamped today)."""
+    for k in (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 22, 23, 24, 25, 26, 27):
+        out[k] = 0.0
+    for i in touched:
+        if I[L.I_T_CHURN, i] == 1:
+            out[0] += 1.0
+            out[1 + I[L.I_REASON, i]] += 1.0
+            out[6] += I[L.I_PRODUCTS, i]
+            out[23 + I[L.I_PRODUCTS, i]] += 1.0
+        if I[L.I_T_SS, i] >= 0:
+            out[7] += 1.0
+        if I[L.I_T_REP, i] >= 0:
+            out[8] += 1.0
+        if I[L.I_T_ISSUE_NEW, i] == 1:
+            out[9] += 1.0
+        if I[L.I_T_CLOSED, i] == 1:
+            out[10] += 1.0
+        elif I[L.I_T_CLOSED, i] == 2:
+            out[11] += 1.0
+        if I[L.I_T_RENEWAL, i] == 1:
+            out[12] += 1.0
+            if I[L.I_T_UNFAIR, i] >= 0:
+                out[13] += 1.0
+        if I[L.I_ACTIVE, i] == 0:
+            continue
+        out[22] += I[L.I_T_SAVED, i]
+        if I[L.I_T_OUTREACH, i] >= 0:
+            out[23] += 1.0
 
 
 @njit(cache=True)
-def _day_float_sums(F, I, n, out):
-    """Entries 16, 17, 19 of ``_day_sums`` (premium, risk cost, attitude of the active),
-    summed in customer order exactly as there."""
+def _state_sums(F, I, n, promoter, detractor, out):
+    """The entries of ``_day_sums`` over every active customer's state (14-21, 28-31), in
+    one sequential pass (the float sums in customer order, exactly as there)."""
+    active = products = unfair = promoters = detractors = 0
+    tier = np.zeros(5, np.int64)
     premium = risk = attitude = 0.0
     for i in range(n):
         if I[L.I_ACTIVE, i] == 0:
             continue
+        active += 1
+        held = I[L.I_PRODUCTS, i]
+        products += held
+        tier[held] += 1
+        unfair += I[L.I_UNFAIR_LAST, i]
+        a = F[L.F_ATTITUDE, i]
+        promoters += a > promoter
+        detractors += (a <= promoter) & (a < detractor)
         premium += F[L.F_PREMIUM, i]
         risk += F[L.F_RISK_COST, i]
-        attitude += F[L.F_ATTITUDE, i]
+        attitude += a
+    out[14], out[15], out[18], out[20], out[21] = active, products, unfair, promoters, detractors
     out[16], out[17], out[19] = premium, risk, attitude
+    for k in range(1, 5):
+        out[27 + k] = tier[k]
 
 
 # ---------------------------------------------------------------------------------------

@@ -3,8 +3,11 @@
 Customer state is structure-of-arrays: ``F[row, i]`` (float64) and ``I[row, i]`` (int32),
 one row per named field, one column per customer slot. The kernel sweeps rows; the Mesa
 ``Customer`` agent is a thin view that reads and writes column ``i`` by field name.
-Rows whose names start with ``t_`` describe what happened to the customer *today* and are
-reset every morning. Kernel parameters travel in one float64 vector indexed by the ``P_*``
+Rows whose names start with ``t_`` describe what happened to the customer *today*; they
+are valid only where ``today`` holds the current day (day stamps): a customer's first event
+of a day resets them to "nothing happened" and stamps the day, and a customer with a stale
+stamp had nothing happen today, whatever the rows still hold (``sim.kernels._touch``;
+``LoyaltyModel.settle`` resets every stale row, as the reference's mornings do). Kernel parameters travel in one float64 vector indexed by the ``P_*``
 constants. Only plain integers here, so numba treats them as compile-time constants.
 """
 
@@ -40,6 +43,7 @@ I_FIELDS = (
     "issue_effort",     # contacts + channel switches + transfers so far
     "issue_next_day",   # day of the next contact attempt
     "unfair_last",      # 1 if the last noticed price change was judged unfair
+    "today",            # the day the t_ rows describe (stale: nothing happened today)
     "t_action",         # today's contact: 0 none, 1 phone, 2 rep
     "t_issue_new",      # 1 if an issue opened today (silo in issue_silo)
     "t_ss",             # self-service today: -1 none, 0 failed, 1 resolved

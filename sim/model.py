@@ -54,6 +54,24 @@ def _field(matrix: str, row: int, cast: type) -> property:
     return property(get, set)
 
 
+def _today_field(matrix: str, row: int, cast: type, nothing: float) -> property:
+    """A today's row: reads "nothing happened" (``nothing``) while the customer's stamp
+    is stale; a write first brings the customer's today's rows to the model's day."""
+    def get(self):
+        m = self.model
+        if m.I[L.I_TODAY, self.idx] != m.t_day:
+            return cast(nothing)
+        return cast(getattr(m, matrix)[row, self.idx])
+
+    def set(self, value):
+        m = self.model
+        if m.I[L.I_TODAY, self.idx] != m.t_day:
+            K._settle_idx(m.F, m.I, np.array([self.idx]), m.t_day)
+        getattr(m, matrix)[row, self.idx] = value
+
+    return property(get, set)
+
+
 def _make_customers(model: "LoyaltyModel", start: int, stop: int) -> list[Customer]:
     """Customer agents for slots [start, stop), registered with the model as
     ``Customer(model, i)`` would register each (same unique_ids, same agent sets), but in
@@ -87,10 +105,12 @@ def _make_customers(model: "LoyaltyModel", start: int, stop: int) -> list[Custom
     return out
 
 
-for _row, _name in enumerate(L.F_FIELDS):
-    setattr(Customer, _name, _field("F", _row, float))
-for _row, _name in enumerate(L.I_FIELDS):
-    setattr(Customer, _name, _field("I", _row, int))
+_NOTHING = {"t_announced": -1, "t_ss": -1, "t_rep": -1, "t_call": -1, "t_unfair": -1,
+            "t_outreach": -1}  # today's rows' "nothing happened" values; 0 for the others
+for _matrix, _fields, _cast in (("F", L.F_FIELDS, float), ("I", L.I_FIELDS, int)):
+    for _row, _name in enumerate(_fields):
+        setattr(Customer, _name, _today_field(_matrix, _row, _cast, _NOTHING.get(_name, 0))
+                if _name.startswith("t_") else _field(_matrix, _row, _cast))
 
 
 class ServiceSilo(mesa.Agent):
@@ -122,7 +142,7 @@ class ServiceSilo(mesa.Agent):
             self.staff = staff
         m = self.model
         pol, b = m.params.policy, m.params.behaviour
-        self.served_idx = K._callers(m.I, m.n, self.index) if callers is None else callers
+        self.served_idx = K._callers(m.I, m.n, self.index, day) if callers is None else callers
         mode = {"none": Q.ANNOUNCE_NONE, "fixed": Q.ANNOUNCE_FIXED,
                 "honest": Q.ANNOUNCE_HONEST}[pol.promise]
         self.backlog = K._silo_day(
@@ -287,6 +307,10 @@ class LoyaltyModel(mesa.Model):
         K._init_customers(self.F, self.I, self.pv, self.seed, 0, self.capacity, 0, True)
         self.I[L.I_ACTIVE, pop.size:] = 0
         self.n = pop.size  # slots in use
+        self.t_day = -1  # the day today's rows describe (where a customer's stamp says so)
+        self._buf = np.empty(self.capacity, np.int32)  # scratch for the morning's lists
+        self._touched = np.zeros(0, np.int64)   # customers stamped today, in order
+        self._deferred = np.zeros(0, np.int64)  # those whose evening waits for reps/silos
         self.indptr, self.nbr, self.tie_family, self.household = K._build_ties(
             self.seed, self.capacity, self.I[L.I_REGION].astype(np.int64), pop.ties_mean,
             pop.tie_locality, pop.household_size_mean, pop.regions)
@@ -323,7 +347,15 @@ class LoyaltyModel(mesa.Model):
             self.step()
             if progress is not None:
                 progress(self.day, total)
+        self.settle()
         return self
+
+    def settle(self) -> None:
+        """Bring every customer's today's rows to the current day (``t_day``): a customer
+        nothing happened to still holds the rows of an earlier day, read as "nothing
+        happened" (``sim.layout``). Changes no result; afterwards ``F`` and ``I`` read as
+        the reference's mornings leave them."""
+        K._settle(self.F, self.I, self.n, self.t_day)
 
     # -- phases ----------------------------------------------------------------------------
     def _params_for_day(self, day: int) -> None:
@@ -338,27 +370,33 @@ class LoyaltyModel(mesa.Model):
         self.pv[L.P_ISSUE_RATE] = rate
 
     def _morning(self, day: int) -> None:
+        """The kernel also settles here the evening of every customer whose evening waits
+        for no rep or silo (it depends on nothing else): ``K._morning``."""
         self._params_for_day(day)
+        self.t_day = day
         if self.decisions == "kernel":
-            K._morning(self.F, self.I, self.pv, self.seed, day, self.n)
+            self._touched, self._deferred = K._morning(
+                self.F, self.I, self.pv, self.seed, day, self.n, self._buf)
         else:
             from sim import reference
             for c in self.customers:
                 reference.morning(c, day)
+            self._touched = np.arange(self.n)  # the reference stamps everyone
+            self._deferred = np.flatnonzero(self.I[L.I_T_ACTION, :self.n] != 0)
 
     def _reps_act(self, day: int) -> None:
         self.rep_minutes_left[:] = self.params.policy.rep_service_hours * 60.0
-        K._reps(self.F, self.I, self.pv, self.seed, day, self.n, self.rep_minutes_left,
-                self.params.reps.minutes_per_issue)
+        K._reps(self.F, self.I, self.pv, self.seed, day, self._deferred,
+                self.rep_minutes_left, self.params.reps.minutes_per_issue)
 
     def _silos_serve(self, day: int) -> None:
-        start, idx = K._callers_by_silo(self.I, self.n, len(self.silos))
+        start, idx = K._callers_by_silo(self.I, self._deferred, len(self.silos))
         for k, silo in enumerate(self.silos):
             silo.serve(day, idx[start[k]:start[k + 1]])
 
     def _customers_decide(self, day: int) -> None:
         if self.decisions == "kernel":
-            K._evening(self.F, self.I, self.pv, self.seed, day, self.n)
+            K._evening(self.F, self.I, self.pv, self.seed, day, self._deferred)
         else:
             from sim import reference
             for c in self.customers:
@@ -366,8 +404,8 @@ class LoyaltyModel(mesa.Model):
 
     def _word_of_mouth(self) -> None:
         b = self.params.behaviour
-        K._spread(self.F, self.I, self.n, self.indptr, self.nbr, self.tie_family,
-                  b.wom_weight, b.wom_negative_multiplier)
+        K._spread(self.F, self.I, self._touched, self.n, self.indptr, self.nbr,
+                  self.tie_family, b.wom_weight, b.wom_negative_multiplier)
 
     def _acquire(self, day: int) -> None:
         """New customers join at the end of the day (market inflow and reps' new sales)."""
@@ -387,8 +425,8 @@ class LoyaltyModel(mesa.Model):
     def _collect(self, day: int) -> None:
         b, costs = self.params.behaviour, self.params.costs
         s = self._sums
-        K._day_counts(self.I, self.F, self.n, b.nps_promoter_attitude, b.nps_detractor_attitude, s)
-        K._day_float_sums(self.F, self.I, self.n, s)  # = K._day_sums, in two faster passes
+        K._today_counts(self.I, self._touched, s)  # = K._day_sums, in two faster passes
+        K._state_sums(self.F, self.I, self.n, b.nps_promoter_attitude, b.nps_detractor_attitude, s)
         self._tier_churn += s[24:28]
         self._tier_exposure += s[28:32]
         calls = held = abandoned = callbacks = broken = backlog = 0
@@ -452,6 +490,7 @@ class LoyaltyModel(mesa.Model):
         idx = self.journey_idx
         if idx.size == 0:
             return
+        K._settle_idx(self.F, self.I, idx, day)  # their today's rows, read as they stand
         F, I = self.F[:, idx], self.I[:, idx]
         fixed = self.params.policy.promise == "fixed"
         call, hold, told = I[L.I_T_CALL], F[L.F_T_HOLD], F[L.F_T_ANNOUNCED]
