@@ -107,8 +107,16 @@ def _init_one(F, I, pv, seed, i, day, initial):
 def _init_customers(F, I, pv, seed, start, stop, day, initial):
     """Initialise slots [start, stop) as customers joining on ``day``. Today's rows start
     at "nothing happened", stamped ``day - 1``: a customer who joins in the evening made no
-    contact that day."""
+    contact that day. (``_init_few``: the same, without starting threads for a few.)"""
     for i in prange(start, stop):
+        _reset_today(F, I, i)
+        I[L.I_TODAY, i] = day - 1
+        _init_one(F, I, pv, seed, i, day, initial)
+
+
+@njit(cache=True)
+def _init_few(F, I, pv, seed, start, stop, day, initial):
+    for i in range(start, stop):
         _reset_today(F, I, i)
         I[L.I_TODAY, i] = day - 1
         _init_one(F, I, pv, seed, i, day, initial)
@@ -687,13 +695,14 @@ def _churn_screen(F, I, pv, seed, i, day, eta_max, p_max, renewal):
     return eta + SCREEN_TOL * (1.0 + size) <= eta_max
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _evening(F, I, pv, seed, day, idx):
     """The evening of the customers ``idx`` whose contact waited for the reps and silos
     (``_morning``'s deferred): experience, issue progress, word-of-mouth signal and the
     churn decision. Each customer writes only their own column."""
     eta_max, p_max = _screen_constants(pv)
-    for i in idx:
+    for k in prange(idx.shape[0]):
+        i = idx[k]
         if I[L.I_ACTIVE, i] == 0:
             continue
         if I[L.I_T_SS, i] >= 0 or I[L.I_T_REP, i] >= 0 or I[L.I_T_CALL, i] >= 0:

@@ -416,7 +416,7 @@ class LoyaltyModel(mesa.Model):
         if count == 0:
             return
         start, stop = self.n, self.n + count
-        K._init_customers(self.F, self.I, self.pv, self.seed, start, stop, day + 1, False)
+        K._init_few(self.F, self.I, self.pv, self.seed, start, stop, day + 1, False)
         self.I[L.I_T_ACQUIRED, start:stop] = 1
         self.n = stop
         self.customers.extend(_make_customers(self, start, stop))
