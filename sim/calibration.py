@@ -239,8 +239,9 @@ def contagion_tallies(models: list[LoyaltyModel], window: int, loyal_years: floa
     """Observed and expected departures by days since the most recent departure of a social
     (non-household) tie (1 .. window-1), separately for customers not yet loyal and loyal
     (tenure >= loyal_years), expected from the rates of customer-days with no such departure
-    in the window, by products and renewal day. The tie's departure on day d reaches the customer from day
-    d + 1 (word of mouth travels in the evening, after the day's decisions)."""
+    in the window, by products and renewal day. The tie's departure on day d reaches the
+    customer from day d + 1 (word of mouth travels in the evening, after the day's
+    decisions)."""
     obs = np.zeros((2, window))
     exp_ = np.zeros((2, window))
     for m in models:
@@ -339,7 +340,7 @@ def renewal_semi_elasticity(size: int, seed: int, rise: float, explanation: str,
     renewal demand models report as the price semi-elasticity [S?]. ``overrides`` as in
     ``make_params``."""
     horizon = renew_days + after_days
-    out = {}
+    left_day = {}
     for label, change in (("base", 0.0), ("rise", rise)):
         p = make_params(size, horizon, seed, **{"policy.price_change": change,
                                                  "policy.price_target": "all",
@@ -348,13 +349,14 @@ def renewal_semi_elasticity(size: int, seed: int, rise: float, explanation: str,
         m = run(p)
         n0 = m.n_initial
         doy = m.I[L.I_RENEWAL_DOY, :n0].astype(np.int64)
-        joined = m.I[L.I_DAY_JOINED, :n0]
-        left_day = m.I[L.I_DAY_LEFT, :n0].astype(np.int64)
-        sel = (m.I[L.I_PRODUCTS, :n0] == 1) & (doy < renew_days) & (joined < 0)
-        # leaving before the renewal is the same in both runs (nothing differs yet)
-        gone_before = (left_day >= 0) & (left_day < doy)
-        sel &= ~gone_before
-        out[label] = ((left_day >= 0) & (left_day < doy + after_days))[sel]
+        sel = (m.I[L.I_PRODUCTS, :n0] == 1) & (doy < renew_days) \
+            & (m.I[L.I_DAY_JOINED, :n0] < 0)
+        left_day[label] = m.I[L.I_DAY_LEFT, :n0].astype(np.int64)
+    # customers still there on their renewal day in both runs (a neighbour's departure in
+    # the other run can make a few leave earlier)
+    for d in left_day.values():
+        sel &= ~((d >= 0) & (d < doy))
+    out = {k: ((d >= 0) & (d < doy + after_days))[sel] for k, d in left_day.items()}
     a, b = out["base"].astype(float), out["rise"].astype(float)
     p0, p1 = 1 - a.mean(), 1 - b.mean()
     n = a.size
