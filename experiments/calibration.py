@@ -44,11 +44,12 @@ def sweep_row(key: str, value: float, size: int, reps: int, seed: int) -> dict:
     """The targets a parameter moves, measured at one value (paired seeds across values)."""
     row = {"parameter": key, "value": value, "seed": seed, "customers": size,
            "replicates": reps}
-    if key == "policy.price_walking_per_year":
+    if key == "policy.price_walking_per_year":  # one 10-year run
         w = C.loyalty_penalty(size, C.replicate_seed(seed, 300), **{key: value})
-        row["margin_gap_pp"] = w["gap_pp"]
+        row.update(replicates=1, margin_gap_pp=w["gap_pp"])
         return row
-    if key == "behaviour.beta_price":
+    if key == "behaviour.beta_price":  # paired 90-day runs, four times the customers
+        row.update(customers=size * 4, replicates=1)
         for expl in ("cost", "none"):
             row[f"semi_elasticity_{expl}"] = C.renewal_semi_elasticity(
                 size * 4, C.replicate_seed(seed, 200), V.ELASTICITY_RISE, expl,
@@ -112,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"| {r.check} | {r.quantity} | {V._fmt(r.expected)} | "
                      f"{V._fmt(r.simulated)} | {V._fmt(r.se)} | {r.verdict} |")
     lines += ["", f"## Sweeps around the defaults ({reps} replicates x {size:,} customers x "
-              "3 years per value, paired seeds; price walking: 10 years)", "",
+              "3 years per value unless the row says otherwise, paired seeds; price walking: "
+              "one 10-year run; semi-elasticity: paired 90-day runs)", "",
               "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for r in sweep:
         lines.append("| " + " | ".join(f"{r[c]:.4g}" if isinstance(r.get(c), float)
