@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from sim import layout as L
-from sim.headline import policy_params
+from sim.config import policy_params
 from sim.model import LoyaltyModel
 from sim.params import SimParams
 

@@ -321,3 +321,13 @@ def error_line(err: BaseException, overrides: Sequence[str] = ()) -> str:
         value = re.search(r"Value '(.*?)' of type", text)
         return where + _invalid_value_message(key.group(1), value and value.group(1), text)
     return _one_line(text)
+
+
+def policy_params(name: str, config_dir: Path = CONFIG_DIR) -> dict:
+    """The policy group file's own values as a dict of PolicyParams fields, read without
+    Hydra (sim.calibration applies them to a SimParams)."""
+    path = config_dir / "policy" / f"{name}.yaml"
+    if not path.exists():
+        raise ParamError(f"policy={name}: no file {path}")
+    data = yaml.safe_load(path.read_text()) or {}
+    return {k: v for k, v in data.items() if k != "defaults"}

@@ -14,23 +14,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import yaml
-
 from sim import cli, report
-from sim.config import CONFIG_DIR
-from sim.params import ParamError
 
 EXPERIMENT = "headline"
-
-
-def policy_params(name: str, config_dir: Path = CONFIG_DIR) -> dict:
-    """The policy group file's own values as a dict of PolicyParams fields, without Hydra
-    (sim.calibration applies them to a SimParams)."""
-    path = config_dir / "policy" / f"{name}.yaml"
-    if not path.exists():
-        raise ParamError(f"policy={name}: no file {path}")
-    data = yaml.safe_load(path.read_text()) or {}
-    return {k: v for k, v in data.items() if k != "defaults"}
 
 
 def main(argv: list[str] | None = None) -> int:
