@@ -751,50 +751,12 @@ N_DAY_SUMS = 32
 
 @njit(cache=True)
 def _day_sums(F, I, n, promoter, detractor, out):
-    """One sequential pass: today's counts and sums over customers [0, n) into ``out``
-    (see ``sim.model.LoyaltyModel._collect`` for the order), every today's row read as it
-    stands (stamp them first: ``_settle``). The model computes the same numbers faster with
-    ``_today_counts`` (today's events) and ``_state_sums`` (state); this is their
-    specification."""
-    for k in range(out.shape[0]):
-        out[k] = 0.0
-    for i in range(n):
-        if I[L.I_T_CHURN, i] == 1:
-            out[0] += 1.0
-            out[1 + I[L.I_REASON, i]] += 1.0
-            out[6] += I[L.I_PRODUCTS, i]
-            out[23 + I[L.I_PRODUCTS, i]] += 1.0
-        if I[L.I_T_SS, i] >= 0:
-            out[7] += 1.0
-        if I[L.I_T_REP, i] >= 0:
-            out[8] += 1.0
-        if I[L.I_T_ISSUE_NEW, i] == 1:
-            out[9] += 1.0
-        if I[L.I_T_CLOSED, i] == 1:
-            out[10] += 1.0
-        elif I[L.I_T_CLOSED, i] == 2:
-            out[11] += 1.0
-        if I[L.I_T_RENEWAL, i] == 1:
-            out[12] += 1.0
-            if I[L.I_T_UNFAIR, i] >= 0:
-                out[13] += 1.0
-        if I[L.I_ACTIVE, i] == 0:
-            continue
-        out[14] += 1.0
-        out[15] += I[L.I_PRODUCTS, i]
-        out[27 + I[L.I_PRODUCTS, i]] += 1.0
-        out[16] += F[L.F_PREMIUM, i]
-        out[17] += F[L.F_RISK_COST, i]
-        out[18] += I[L.I_UNFAIR_LAST, i]
-        a = F[L.F_ATTITUDE, i]
-        out[19] += a
-        if a > promoter:
-            out[20] += 1.0
-        elif a < detractor:
-            out[21] += 1.0
-        out[22] += I[L.I_T_SAVED, i]
-        if I[L.I_T_OUTREACH, i] >= 0:
-            out[23] += 1.0
+    """Today's counts and sums over customers [0, n) into ``out`` (see
+    ``sim.model.LoyaltyModel._collect`` for the order), every customer's today's rows read
+    as they stand (stamp them first: ``_settle``). The model counts today's events from
+    the stamped customers only (``_morning``'s touched); this is its specification."""
+    _today_counts(I, np.arange(n), out)
+    _state_sums(F, I, n, promoter, detractor, out)
 
 
 @njit(cache=True)
