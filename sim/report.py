@@ -295,7 +295,7 @@ def report(study_dir: Path | str, progress: bool = True) -> Path:
     ctx = _Context(study, study)
     drawn, skipped = {}, {}
     for name, _, draw in tqdm(FIGURES, desc="figures", unit="figure", file=sys.stderr,
-                              disable=not progress):
+                              disable=None if progress else True):  # None: off when not a terminal
         for ext in plotting.FORMATS:  # never leave a stale figure of an earlier report
             (study / f"{name}.{ext}").unlink(missing_ok=True)
         try:

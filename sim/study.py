@@ -158,7 +158,8 @@ def collect(study_dir: Path | str, progress: bool = True) -> tuple[pd.DataFrame,
                                 f"once its {sim_io.MANIFEST} says so)")
     params, summaries, daily = [], [], []
     for run_dir in tqdm(run_dirs, desc=f"collecting {study_dir.name}", unit="run",
-                        file=sys.stderr, disable=not progress or len(run_dirs) < 20):
+                        file=sys.stderr,  # disable=None: off when not a terminal
+                        disable=None if progress and len(run_dirs) >= 20 else True):
         manifest = sim_io.read_manifest(run_dir)
         params.append(flat_params(manifest["params"]))
         summaries.append({"run": manifest["config_hash"],
