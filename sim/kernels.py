@@ -163,7 +163,8 @@ def _renew(F, I, pv, seed, i, day):
         F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_ATTITUDE]
     if seen <= pv[L.P_MIN_NOTICED]:
         return
-    explanation = int(pv[L.P_EXPLANATION])
+    # the targeted customers hear the policy's explanation, everyone else the routine one
+    explanation = int(pv[L.P_EXPLANATION] if hiked else pv[L.P_ROUTINE_EXPLANATION])
     if explanation == 1:
         a = pv[L.P_FAIR_A_COST]
     elif explanation == 2:

@@ -203,7 +203,9 @@ def kernel_params(params: SimParams, n_reps: int) -> np.ndarray:
     put("review", float(pol.review_call))
     put("review_discount", pol.review_discount)
     put("review_attitude", b.review_call_attitude)
-    put("explanation", {"none": 0, "cost": 1, "lock_in": 2}[pol.explanation])
+    motive = {"none": 0, "cost": 1, "lock_in": 2}
+    put("explanation", motive[pol.explanation])
+    put("routine_explanation", motive[pol.routine_explanation])
     put("unfair_attitude", b.unfair_attitude)
     put("fair_a_cost", _logit(b.unfair_share_cost))
     put("fair_a_unexplained", _logit(b.unfair_share_unexplained))

@@ -227,7 +227,11 @@ class PolicyParams:
     price_target: str = p("movers", choices=("all", "movers", "none"))
     price_change_from_day: int = p(0, 0, 100_000)  # renewals from this day on ...
     price_change_days: int = p(365, 0, 100_000)    # ... for this many days (one renewal cycle)
+    # how the targeted customers' renewal change is explained (with the policy's price change)
     explanation: str = p("none", choices=("none", "cost", "lock_in"))
+    # how every other renewal change (cost trend, price walking) is explained: the yearly
+    # letter. Today's company sends only the bill.
+    routine_explanation: str = p("none", choices=("none", "cost", "lock_in"))
     review_call: bool = False                      # rep calls before renewal to review the cover
     review_discount: float = p(0.10, 0.0, 1.0)     # rise removed by adjusting cover in a review; assumption
     price_walking_per_year: float = p(0.0, 0.0, 1.0)  # extra renewal uplift per year of tenure

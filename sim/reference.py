@@ -115,7 +115,9 @@ def renew(c, day, k):
         c.attitude = c.attitude + k.review_attitude
     if seen <= k.min_noticed:
         return
-    explanation = int(k.explanation)  # 0 none, 1 cost, 2 lock-in
+    # 0 none, 1 cost, 2 lock-in: the policy's explanation for the targeted customers, the
+    # routine one (the yearly letter) for everyone else
+    explanation = int(k.explanation if hiked else k.routine_explanation)
     a = {1: k.fair_a_cost, 2: k.fair_a_lock_in}.get(explanation, k.fair_a_unexplained)
     if reviewed:
         a = a - k.review_shift

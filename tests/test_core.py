@@ -195,6 +195,42 @@ def test_unexplained_hike_churns_more_than_explained_more_than_none():
     assert judged_unfair_share(runs["silent"]) > judged_unfair_share(runs["explained"])
 
 
+def _renewals(model):
+    """{(customer, day): (price change seen, judged unfair)} from the journeys."""
+    j = model.journeys()
+    unfair = {(c, d) for c, d, e in zip(j["customer"], j["day"], j["event"])
+              if e == "judged_unfair"}
+    return {(c, d): (v, (c, d) in unfair)
+            for c, d, e, v in zip(j["customer"], j["day"], j["event"], j["value"])
+            if e == "price_change"}
+
+
+def test_explanation_reaches_only_the_targeted_customers():
+    """The policy's explanation goes with its price change; every other renewal change
+    hears the routine one (the yearly letter)."""
+    def run(**policy):
+        params = make(3000, 365, 2, price_target="movers", **policy)
+        params.population.journey_sample = 3000
+        return _renewals(LoyaltyModel(params).run())
+    flat = run(price_change=0.0)
+    silent = run(price_change=0.6, explanation="none")
+    explained = run(price_change=0.6, explanation="cost")
+    routine = run(price_change=0.6, explanation="none", routine_explanation="cost")
+    common = flat.keys() & silent.keys() & explained.keys() & routine.keys()
+    hiked = {k for k in common if silent[k][0] != flat[k][0]}
+    others = common - hiked
+    assert len(hiked) > 20 and len(others) > 1000
+
+    def unfair(run, keys):
+        return sum(run[k][1] for k in keys)
+    # explaining the hike changes nothing for the customers it does not target ...
+    assert all(explained[k] == silent[k] for k in others) and unfair(silent, others) > 0
+    assert unfair(explained, hiked) < unfair(silent, hiked)
+    # ... while explaining the routine changes does, and leaves the hiked alone
+    assert unfair(routine, others) < unfair(silent, others)
+    assert all(routine[k] == silent[k] for k in hiked)
+
+
 def test_cutting_staff_lengthens_holds():
     full = churn(size=10000, days=60)
     cut = churn(size=10000, days=60, staffing_factor=0.35)
