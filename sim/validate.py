@@ -748,6 +748,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", default=0, type=int, help="root seed of every simulation")
     ap.add_argument("--only", nargs="+", metavar="CHECK", choices=list(REGISTRY),
                     help=f"run only these checks (of {', '.join(REGISTRY)})")
+    ap.add_argument("--strict", action="store_true",
+                    help="known open targets that fail also make the exit status non-zero")
     args = ap.parse_args(None if argv is None else [str(a) for a in argv])
     if args.seed < 0:
         print(f"cxsim-validate: --seed must be >= 0, got {args.seed}", file=sys.stderr)
@@ -769,7 +771,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(rows) - failed}/{len(rows)} checks pass ({failed - blocking} failing rows "
           f"are known open targets); wrote {report} and "
           f"{', '.join(p.name for p in figures)}", file=sys.stderr)
-    return 1 if blocking else 0
+    return 1 if blocking or (args.strict and failed) else 0
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ def test_known_open_target_fails_but_does_not_block(tmp_path, monkeypatch):
     monkeypatch.setattr(V, "_write_csv", lambda rows, path: None)
     monkeypatch.setattr(V, "plot_erlang_a", lambda table, out: [])
     assert V.main(["--out", tmp_path, "--quick"]) == 0
+    assert V.main(["--out", tmp_path, "--quick", "--strict"]) == 1
     report = (tmp_path / "report.md").read_text()
     assert "| fail (known open target) |" in report
     assert "a mechanism is missing" in report.split("## Known open targets")[1]
