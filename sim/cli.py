@@ -131,15 +131,20 @@ def _validated_already(self, batch) -> None:
     """``check`` has composed and validated every job of the sweep (``compose_jobs``)."""
 
 
-def main() -> None:
-    """Entry point of ``cxsim-run``: Hydra's command line (``--help``, ``-m``, overrides)."""
-    check(sys.argv[1:])
+def launch() -> None:
+    """Hydra on ``sys.argv``, once ``check`` has validated that command line."""
     # Hydra's sweeper composes every job once more before launching it, at a tenth of a
     # second or more per job (minutes for a few hundred runs); everything it would catch,
     # check() has caught. Only this process, after check(), skips it. (Patched on the base
     # class: Hydra's plugin scan re-executes the basic sweeper's module.)
     Sweeper.validate_batch_is_legal = _validated_already
     hydra_app()
+
+
+def main() -> None:
+    """Entry point of ``cxsim-run``: Hydra's command line (``--help``, ``-m``, overrides)."""
+    check(sys.argv[1:])
+    launch()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     study = Path(str(cfgs[0].hydra.sweep.dir))
     saved, sys.argv = sys.argv, ["cxsim-headline", *args]
     try:
-        cli.main()  # checks again (cheap next to the runs), then Hydra's multirun
+        cli.launch()  # Hydra's multirun of the jobs check() has validated
     finally:
         sys.argv = saved
     path = report.report(study)
