@@ -64,7 +64,7 @@ def scenarios(runs: pd.DataFrame, dims: Sequence[str],
     ``reference``: the label of its reference scenario, or None if the study has none.
     Order: reference scenarios first, then by the values of ``dims``."""
     table = runs.groupby("scenario", sort=False)[list(dims)].first()
-    keys = {k: v for k, v in baseline.items()}
+    keys = dict(baseline)
 
     def reference(row: pd.Series) -> str | None:
         if any(k not in dims for k in keys):
@@ -247,7 +247,7 @@ def _span(values: pd.Series) -> str:
     return f"{lo:,}" if lo == hi else f"{lo:,} to {hi:,}"
 
 
-def markdown(ctx, drawn: dict[str, str], skipped: dict[str, str]) -> str:
+def markdown(ctx, drawn: set[str], skipped: dict[str, str]) -> str:
     runs, info = ctx.runs, ctx.info
     name = info["experiment"] or ctx.study.name
     seeds = runs.groupby("scenario").seed.nunique()
@@ -293,14 +293,14 @@ def report(study_dir: Path | str, progress: bool = True) -> Path:
     study must be collected (``sim.study.collect``). Returns the path of report.md."""
     study = Path(study_dir)
     ctx = _Context(study, study)
-    drawn, skipped = {}, {}
+    drawn, skipped = set(), {}
     for name, _, draw in tqdm(FIGURES, desc="figures", unit="figure", file=sys.stderr,
                               disable=None if progress else True):  # None: off when not a terminal
         for ext in plotting.FORMATS:  # never leave a stale figure of an earlier report
             (study / f"{name}.{ext}").unlink(missing_ok=True)
         try:
             draw(ctx)
-            drawn[name] = name
+            drawn.add(name)
         except Skipped as why:
             skipped[name] = str(why)
     path = study / "report.md"
