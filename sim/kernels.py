@@ -52,7 +52,11 @@ def _logistic(x):
 def _init_one(F, I, pv, seed, i, day, initial):
     """Draw customer slot ``i`` as a customer joining on ``day``; ``initial`` customers
     were already there on day 0, with a tenure drawn from the past. Every draw is keyed by
-    the slot only, so a slot's traits do not depend on when it joins."""
+    the slot only, so a slot's traits do not depend on when it joins. Today's rows start at
+    "nothing happened", stamped ``day - 1``: a customer who joins in the evening made no
+    contact that day."""
+    _reset_today(F, I, i)
+    I[L.I_TODAY, i] = day - 1
     u = R.uniform(seed, R.INIT, i, 0, 0)
     products = 1
     if u > pv[L.P_MIX1]:
@@ -105,20 +109,15 @@ def _init_one(F, I, pv, seed, i, day, initial):
 
 @njit(cache=True, parallel=True)
 def _init_customers(F, I, pv, seed, start, stop, day, initial):
-    """Initialise slots [start, stop) as customers joining on ``day``. Today's rows start
-    at "nothing happened", stamped ``day - 1``: a customer who joins in the evening made no
-    contact that day. (``_init_few``: the same, without starting threads for a few.)"""
+    """Initialise slots [start, stop) as customers joining on ``day`` (``_init_one``).
+    (``_init_few``: the same, without starting threads for a few.)"""
     for i in prange(start, stop):
-        _reset_today(F, I, i)
-        I[L.I_TODAY, i] = day - 1
         _init_one(F, I, pv, seed, i, day, initial)
 
 
 @njit(cache=True)
 def _init_few(F, I, pv, seed, start, stop, day, initial):
     for i in range(start, stop):
-        _reset_today(F, I, i)
-        I[L.I_TODAY, i] = day - 1
         _init_one(F, I, pv, seed, i, day, initial)
 
 
