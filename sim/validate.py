@@ -615,7 +615,7 @@ def _read_csv(path: Path) -> dict[str, np.ndarray]:
 def plot_erlang_a(table: Path, out: Path) -> list[Path]:
     """Figure from the sweep table only: mean hold and abandonment against load, simulated
     (95% intervals) vs Erlang A (and Erlang C, which ignores abandonment)."""
-    from sim.plotting import OKABE_ITO  # sets the Agg backend
+    from sim.plotting import OKABE_ITO, save  # sets the Agg backend
     import matplotlib.pyplot as plt
 
     t = _read_csv(table)
@@ -650,14 +650,7 @@ def plot_erlang_a(table: Path, out: Path) -> list[Path]:
     fig.suptitle(f"The simulated silo matches Erlang A within {100 * worst:.1f}% from "
                  f"rho = {t['load'].min():g} to {t['load'].max():g} (c = {staff}, handling "
                  f"{h:g} min, patience {pat:g} min)", fontsize=11)
-    fig.tight_layout()
-    paths = []
-    for ext in ("png", "pdf"):
-        path = out / f"erlang_a_vs_load.{ext}"
-        fig.savefig(path, dpi=150)
-        paths.append(path)
-    plt.close(fig)
-    return paths
+    return save(fig, out, "erlang_a_vs_load")
 
 
 def _fmt(x: float | None) -> str:
