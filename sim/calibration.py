@@ -313,16 +313,18 @@ def ratio_in_band(obs: np.ndarray, exp_: np.ndarray, days: np.ndarray, lo: int, 
 
 
 # -- price fairness ----------------------------------------------------------------------------
-def unfair_share(size: int, seed: int, rise: float, explanation: str, days: int = 60
-                 ) -> tuple[float, float, int]:
-    """Share of customers judging a renewal rise of ``rise`` unfair, by motive, with the
-    rise isolated: no cost trend and no moves, so every renewing customer sees exactly
-    ``rise`` (on a single product or on one of several). Binomial SE and the count."""
+def unfair_share(size: int, seed: int, rise: float, explanation: str, days: int = 60,
+                 **overrides) -> tuple[float, float, int]:
+    """Share of customers judging a renewal rise unfair, by motive, when the rise exceeds
+    what they expect (``behaviour.expected_rise``) by ``rise``, isolated: no cost trend and
+    no moves, so every renewing customer sees exactly that rise (on a single product or on
+    one of several). Binomial SE and the count."""
     p = make_params(size, days, seed, journeys=True,
                     **{"market.annual_cost_inflation": 0.0,
                        "population.annual_move_rate": 0.0,
-                       "policy.price_change": rise, "policy.price_target": "all",
-                       "policy.explanation": explanation})
+                       "policy.price_target": "all",
+                       "policy.explanation": explanation, **overrides})
+    p.policy.price_change = (1.0 + rise) * (1.0 + p.behaviour.expected_rise) - 1.0
     j = run(p).journeys()
     judged = int(np.sum(j["event"] == "price_change"))
     unfair = int(np.sum(j["event"] == "judged_unfair"))

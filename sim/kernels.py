@@ -160,7 +160,9 @@ def _renew(F, I, pv, seed, i, day):
     F[L.F_T_PRICE_CHANGE, i] = seen
     if reviewed:
         F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_ATTITUDE]
-    if seen <= pv[L.P_MIN_NOTICED]:
+    # judged: the rise beyond the usual cost trend the customer expects
+    judged = (1.0 + seen) / (1.0 + pv[L.P_EXPECTED_RISE]) - 1.0
+    if judged <= pv[L.P_MIN_NOTICED]:
         return
     # the targeted customers hear the policy's explanation, everyone else the routine one
     explanation = int(pv[L.P_EXPLANATION] if hiked else pv[L.P_ROUTINE_EXPLANATION])
@@ -172,7 +174,7 @@ def _renew(F, I, pv, seed, i, day):
         a = pv[L.P_FAIR_A_UNEXPLAINED]
     if reviewed:
         a -= pv[L.P_REVIEW_SHIFT]
-    p_unfair = _logistic(a + pv[L.P_FAIR_SLOPE] * math.log(seen / pv[L.P_FAIR_REF]))
+    p_unfair = _logistic(a + pv[L.P_FAIR_SLOPE] * math.log(judged / pv[L.P_FAIR_REF]))
     if R.uniform(seed, R.FAIRNESS, i, day, 0) < p_unfair:
         F[L.F_UNFAIR, i] = 1.0
         F[L.F_ATTITUDE, i] += pv[L.P_UNFAIR_ATTITUDE]

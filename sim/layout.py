@@ -74,7 +74,7 @@ PV_FIELDS = (
     "inflation", "move_rate", "region_cost_sd", "regions", "hike", "hike_active",
     "hike_target", "walking", "cap", "review", "review_discount", "review_attitude",
     "explanation", "routine_explanation", "unfair_attitude", "fair_a_cost", "fair_a_unexplained", "fair_a_lock_in", "fair_slope",
-    "fair_ref", "min_noticed", "review_shift", "query_explained", "query_unexplained",
+    "fair_ref", "expected_rise", "min_noticed", "review_shift", "query_explained", "query_unexplained",
     # issues and channels
     "issue_rate", "silo_cum0", "silo_cum1", "ss_push", "ss_resolution",
     "outreach_rate", "outreach_relevance", "outreach_relevant", "outreach_off_target",

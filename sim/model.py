@@ -212,6 +212,7 @@ def kernel_params(params: SimParams, n_reps: int) -> np.ndarray:
     put("fair_a_lock_in", _logit(b.unfair_share_lock_in))
     put("fair_slope", b.fairness_slope)
     put("fair_ref", b.fairness_reference_rise)
+    put("expected_rise", b.expected_rise)
     put("min_noticed", b.min_noticed_rise)
     put("review_shift", b.review_fairness_shift)
     put("query_explained", b.price_query_prob_explained)

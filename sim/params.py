@@ -146,15 +146,23 @@ class BehaviourParams:
     attitude_sd: float = p(0.3, 0.0, 5.0)                   # assumption
     attitude_half_life_days: float = p(90.0, 1.0, 1e6)     # drift back to own baseline; assumption
     # --- price fairness (dual entitlement; Kahneman, Knetsch & Thaler 1986 [S]) ---------
-    # P(unfair | rise d, motive m) = logistic(a_m + b*ln(1+d)), a_m set so that a rise of
-    # fairness_reference_rise is judged unfair by the KKT shares: cost pass-through 21-25%,
-    # market/demand driven 71-82%, exploiting lock-in 91% [S].
+    # P(unfair | judged rise d, motive m) = logistic(a_m + b*ln(d / fairness_reference_rise)),
+    # a_m set so that a judged rise of fairness_reference_rise is judged unfair by the KKT
+    # shares: cost pass-through 21-25%, market/demand driven 71-82%, exploiting lock-in 91%
+    # [S]. Unlike MODEL-NOTES' ln(1 + d), ln(d) makes small rises fair.
     unfair_share_cost: float = p(0.23, 0.001, 0.999)
     unfair_share_unexplained: float = p(0.76, 0.001, 0.999)
     unfair_share_lock_in: float = p(0.91, 0.001, 0.999)
     fairness_reference_rise: float = p(0.20, 0.001, 10.0)  # rise at which the KKT shares hold; assumption
-    fairness_slope: float = p(6.0, 0.0, 100.0)              # b; assumption
-    min_noticed_rise: float = p(0.02, 0.0, 10.0)            # smaller rises are not judged; assumption
+    # b, from KKT's snow shovel (+33%, demand-driven: 82% unfair [S]) against the 76% at
+    # the 20% anchor: (logit 0.82 - logit 0.76) / ln(0.333 / 0.2) = 0.71. Motive, not
+    # size, drives the judgment.
+    fairness_slope: float = p(0.71, 0.0, 100.0)
+    # the reference transaction includes the usual cost trend (dual entitlement: passing on
+    # costs is fair, KKT 1986 [S]): a rise is judged by how far it exceeds this expected
+    # rise, (1 + rise) / (1 + expected_rise) - 1. Its size: assumption.
+    expected_rise: float = p(0.03, -0.5, 10.0)
+    min_noticed_rise: float = p(0.02, 0.0, 10.0)            # smaller judged rises are not noticed; assumption
     # a rep's review before renewal earns benefit of the doubt (Campbell 1999 [S]): the
     # fairness intercept falls by this much (log-odds). Assumption.
     review_fairness_shift: float = p(1.0, 0.0, 20.0)
@@ -172,7 +180,7 @@ class BehaviourParams:
     # retention). The exponent is above the ln(0.276)/ln(2) = 1.86 that the hazard ratio
     # of bundles to single products alone would give, because multi-product customers have
     # more service issues (issues per product).
-    base_annual_hazard: float = p(0.08, 0.0, 50.0)
+    base_annual_hazard: float = p(0.085, 0.0, 50.0)
     products_exponent: float = p(2.2, 0.0, 10.0)            # hazard x products^-k; fitted, see above
     renewal_hazard_share: float = p(0.7, 0.0, 1.0)          # share of the annual hazard falling at renewal; assumption
     beta_attitude: float = p(1.2, 0.0, 20.0)                # log-hazard per unit of attitude below its mean; assumption

@@ -113,7 +113,9 @@ def renew(c, day, k):
     c.t_price_change = seen
     if reviewed:
         c.attitude = c.attitude + k.review_attitude
-    if seen <= k.min_noticed:
+    # judged: the rise beyond the usual cost trend the customer expects
+    judged = (1.0 + seen) / (1.0 + k.expected_rise) - 1.0
+    if judged <= k.min_noticed:
         return
     # 0 none, 1 cost, 2 lock-in: the policy's explanation for the targeted customers, the
     # routine one (the yearly letter) for everyone else
@@ -121,7 +123,7 @@ def renew(c, day, k):
     a = {1: k.fair_a_cost, 2: k.fair_a_lock_in}.get(explanation, k.fair_a_unexplained)
     if reviewed:
         a = a - k.review_shift
-    p_unfair = 1.0 / (1.0 + math.exp(-(a + k.fair_slope * math.log(seen / k.fair_ref))))
+    p_unfair = 1.0 / (1.0 + math.exp(-(a + k.fair_slope * math.log(judged / k.fair_ref))))
     unfair = _draw(c, FAIRNESS, day) < p_unfair
     if unfair:
         c.unfair = 1.0

@@ -328,18 +328,6 @@ def check_retention(settings: Settings) -> list[CheckResult]:
 
 
 KKT_SHOVEL_RISE = 20.0 / 15.0 - 1.0
-FAIRNESS_SIZE_OPEN = (
-    "The kernel's fairness form is logistic(a_m + b ln(d / d_ref)) with d_ref = 20% and "
-    "b = fairness_slope = 6 (assumption), not MODEL-NOTES' logistic(a_m + b ln(1 + d)): the "
-    "share judging a rise unfair swings from near 0 to near 1 between rises of 10% and 40%, "
-    "while KKT's shares hold across their vignettes' sizes (motive, not size, drives them). "
-    "The shovel point alone gives b of about 0.7 with the 20% anchor; but with b that small "
-    "the routine 3% cost-trend renewal, which carries no explanation by default, would be "
-    "judged unfair by about 45% of customers every year. Which motive a customer infers for "
-    "an unexplained routine rise is a mechanism the model lacks (it treats every "
-    "unexplained rise as demand-driven), so b was not changed.")
-
-
 @register("fairness")
 def check_fairness(settings: Settings) -> list[CheckResult]:
     """KKT: share judging a rise unfair, cost-explained < unexplained < exploiting lock-in."""
@@ -349,12 +337,12 @@ def check_fairness(settings: Settings) -> list[CheckResult]:
     seed = C.replicate_seed(settings.seed, 100)
     shares = {m: C.unfair_share(FAIRNESS_SIZE, seed, rise, m) for m in ("cost", "none", "lock_in")}
     note = (f"Renewals in the first 60 days of {FAIRNESS_SIZE:,} customers, every renewal "
-            f"raised by {rise:.0%} (the rise at which the fairness form "
-            "logistic(a_m + b ln(d / d_ref)) is anchored to KKT; the KKT vignettes' own sizes "
-            "are not modelled), no cost trend and no moves so each customer sees exactly that "
+            f"raised {rise:.0%} beyond the rise customers expect (behaviour.expected_rise; "
+            "the judged rise d at which the fairness form logistic(a_m + b ln(d / d_ref)) is "
+            "anchored to KKT), no cost trend and no moves so each customer sees exactly that "
             "rise; share = judged unfair / noticed rises (journeys); binomial SE. Bands: "
             "KKT's ranges (cost pass-through 21-25%, market/demand 71-82%, lock-in 91% "
-            "+-3 points).")
+            "+-3 points). The shovel row checks the size slope b, set from that vignette.")
     rows = []
     for motive, label, expected, tol in (("cost", "cost explained", 0.23, 0.02 / 0.23),
                                          ("none", "unexplained", 0.765, 0.055 / 0.765),
@@ -367,8 +355,7 @@ def check_fairness(settings: Settings) -> list[CheckResult]:
     rows.append(CheckResult(
         "fairness", f"KKT's snow-shovel vignette ($15 -> $20, +{KKT_SHOVEL_RISE:.0%}, demand "
         f"driven: 82% unfair) as an unexplained rise ({n_shovel:,} renewals)", SRC_KKT,
-        "P(unfair), +33%", 0.82, shovel, se_shovel, 0.055 / 0.82,
-        open_target=FAIRNESS_SIZE_OPEN, note=note))
+        "P(unfair), +33%", 0.82, shovel, se_shovel, 0.055 / 0.82, note=note))
     (c, sc, _), (u, su, _), (k, sk, _) = shares["cost"], shares["none"], shares["lock_in"]
     rows.append(CheckResult(
         "fairness", "KKT ordering: unexplained judged unfair more often than cost-explained",
@@ -457,6 +444,18 @@ def check_contagion(settings: Settings) -> list[CheckResult]:
     ]
 
 
+ELASTICITY_OPEN = (
+    "The model's response to a rise is steeper than the band. The price term alone "
+    "(beta_price 1) gives about -1.1; a 10% rise is also noticed (it exceeds the expected "
+    "cost trend), so it is judged, unfair by about 12% (cost-explained) or 59% (unexplained) "
+    "of customers (KKT shares), each judgment adding beta_unfair and an attitude hit, and "
+    "it prompts billing queries (10% / 35%) with their service effort. With beta_unfair 0 "
+    "the unexplained response is still about -6. The band is second-hand [S?] and comes from "
+    "insurers' data in which most rises carry no explanation; it was not used to change "
+    "defaults. Before the expected-rise reference, the baseline's own 3% cost-trend rise "
+    "was noticed and queried too, which masked part of this in the cost-explained row.")
+
+
 @register("renewal_elasticity")
 def check_renewal_elasticity(settings: Settings) -> list[CheckResult]:
     """Renewal price semi-elasticity about -1.5 to -3 (second-hand)."""
@@ -464,16 +463,8 @@ def check_renewal_elasticity(settings: Settings) -> list[CheckResult]:
     size = ELASTICITY_SIZE[settings.quick]
     seed = C.replicate_seed(settings.seed, 200)
     rows = []
-    for explanation, label, open_ in (
-            ("cost", "cost-explained", ""),
-            ("none", "unexplained (a plain renewal notice)",
-             "The model's unexplained-rise response is steeper than the band: a 10% rise "
-             "noticed without explanation is judged unfair by about a fifth of customers "
-             "(fairness_slope 6 [A] around the KKT anchor at 20%), which adds beta_unfair and "
-             "an attitude hit to the price term (see the fairness open target: the form is too "
-             "steep in the size of the rise). The band is second-hand [S?] and was not used "
-             "to change defaults; the cost-explained response, which isolates the price term, "
-             "is inside it.")):
+    for explanation, label in (("cost", "cost-explained"),
+                               ("none", "unexplained (a plain renewal notice)")):
         e = C.renewal_semi_elasticity(size, seed, ELASTICITY_RISE, explanation)
         note = (f"{size:,} customers, single-product customers renewing in the first 60 days "
                 f"({e['customers']:,}), paired runs with and without an extra "
@@ -486,7 +477,7 @@ def check_renewal_elasticity(settings: Settings) -> list[CheckResult]:
             "renewal_elasticity", f"renewal price semi-elasticity (logit P(renew) per log "
             f"price), {label} +{ELASTICITY_RISE:.0%} rise; published about -1.5 to -3, "
             "second-hand", SRC_ELAST, f"semi-elasticity, {explanation}", -2.25,
-            e["semi_elasticity"], e["se"], 0.75 / 2.25, open_target=open_, note=note))
+            e["semi_elasticity"], e["se"], 0.75 / 2.25, open_target=ELASTICITY_OPEN, note=note))
     return rows
 
 

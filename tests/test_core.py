@@ -207,9 +207,11 @@ def _renewals(model):
 
 def test_explanation_reaches_only_the_targeted_customers():
     """The policy's explanation goes with its price change; every other renewal change
-    hears the routine one (the yearly letter)."""
+    hears the routine one (the yearly letter). Price walking gives the customers who are
+    not hiked rises beyond the expected cost trend, so some of them judge one unfair."""
     def run(**policy):
-        params = make(3000, 365, 2, price_target="movers", **policy)
+        params = make(3000, 365, 2, price_target="movers", price_walking_per_year=0.08,
+                      **policy)
         params.population.journey_sample = 3000
         return _renewals(LoyaltyModel(params).run())
     flat = run(price_change=0.0)
