@@ -597,14 +597,17 @@ def _churn(F, I, pv, seed, i, day, renewal):
     tenure_years = (day - I[L.I_DAY_JOINED, i]) / 365.0
     attitude = F[L.F_ATTITUDE, i]
     quote = pv[L.P_COMPETITOR_RATIO] * F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN])
+    log_products = math.log(I[L.I_PRODUCTS, i])
+    unfair = F[L.F_UNFAIR, i]
     price = pv[L.P_BETA_PRICE] * math.log(F[L.F_PREMIUM, i] / quote) \
-        + pv[L.P_BETA_UNFAIR] * F[L.F_UNFAIR, i]
+        + (pv[L.P_BETA_UNFAIR] + pv[L.P_PRODUCTS_EXPONENT] * pv[L.P_UNFAIR_BUNDLE_RELEASE]
+           * log_products) * unfair
     service = pv[L.P_BETA_ATTITUDE] * (F[L.F_ATTITUDE_BASE, i] - attitude)
     social = pv[L.P_LOG_HR_SOCIAL] * F[L.F_EXPOSURE_SOCIAL, i]
     if tenure_years >= pv[L.P_LOYAL_YEARS]:
         social *= pv[L.P_LOYAL_DAMPING]
     family = pv[L.P_LOG_HR_FAMILY] * F[L.F_EXPOSURE_FAMILY, i]
-    eta = -pv[L.P_PRODUCTS_EXPONENT] * math.log(I[L.I_PRODUCTS, i]) \
+    eta = -pv[L.P_PRODUCTS_EXPONENT] * log_products \
         - pv[L.P_BETA_ATTITUDE] * (attitude - pv[L.P_ATTITUDE_MEAN]) + price \
         - pv[L.P_BETA_TENURE] * (math.log(1.0 + tenure_years) - pv[L.P_LOG_TENURE_REF]) \
         + social + family
@@ -689,7 +692,10 @@ def _churn_screen(F, I, pv, seed, i, day, eta_max, p_max, renewal):
     t1 = -pv[L.P_PRODUCTS_EXPONENT] * log_p
     t2 = -pv[L.P_BETA_ATTITUDE] * (attitude - pv[L.P_ATTITUDE_MEAN])
     t3 = beta_price * log_r
-    t4 = pv[L.P_BETA_UNFAIR] * F[L.F_UNFAIR, i]
+    # the bundle release, products_exponent * release * log(products) * unfair, is at most
+    # its value with log p <= p - 1 when it is positive, and at most 0 otherwise
+    release = pv[L.P_PRODUCTS_EXPONENT] * pv[L.P_UNFAIR_BUNDLE_RELEASE]
+    t4 = (pv[L.P_BETA_UNFAIR] + max(release, 0.0) * (products - 1.0)) * F[L.F_UNFAIR, i]
     t5 = -beta_tenure * (log_x - pv[L.P_LOG_TENURE_REF])
     t6 = pv[L.P_LOG_HR_FAMILY] * F[L.F_EXPOSURE_FAMILY, i]
     eta = t1 + t2 + t3 + t4 + t5 + social + t6

@@ -85,7 +85,7 @@ PV_FIELDS = (
     "forced_switch", "transfer", "promise_fixed", "wom_threshold",
     # churn
     "h_day", "h_renewal", "products_exponent", "beta_attitude", "attitude_mean",
-    "beta_price", "competitor_ratio", "base_margin", "beta_unfair", "beta_tenure",
+    "beta_price", "competitor_ratio", "base_margin", "beta_unfair", "unfair_bundle_release", "beta_tenure",
     "log_tenure_ref", "log_hr_social", "loyal_damping", "loyal_years", "log_hr_family",
     "reason_min", "retention_save", "retention_discount",
     # reps

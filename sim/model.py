@@ -255,6 +255,7 @@ def kernel_params(params: SimParams, n_reps: int) -> np.ndarray:
     put("competitor_ratio", mk.competitor_price_ratio)
     put("base_margin", mk.base_margin)
     put("beta_unfair", b.beta_unfair)
+    put("unfair_bundle_release", b.unfair_bundle_release)
     put("beta_tenure", b.beta_tenure)
     put("log_tenure_ref", math.log(1.0 + pop.tenure_mean_years))
     put("log_hr_social", math.log(b.contagion_hazard_ratio))

@@ -188,6 +188,11 @@ class BehaviourParams:
     # steep rises, switching rose only 11-18% (relative; FCA Occasional Paper 12, 2015 [S]).
     beta_price: float = p(1.0, 0.0, 20.0)
     beta_unfair: float = p(1.0, 0.0, 20.0)                  # log-hazard with a fresh unfair price change; assumption
+    # share of a bundle's stickiness (the products term) that a fresh unfair price change
+    # undoes: the loyal "platinum" customer of seed 001 switched every policy after one
+    # silent hike, and one cancellation predicts the whole household leaving (Brockett et
+    # al. 2008 [S]). Counted in the price reason; decays with the unfair memory. Assumption.
+    unfair_bundle_release: float = p(0.5, 0.0, 1.0)
     beta_tenure: float = p(0.15, 0.0, 5.0)                  # log-hazard reduction per ln(1+tenure years); assumption
     # a defecting neighbour raises the hazard about 80%, decaying over about a month, weaker
     # for loyal customers (Nitzan & Libai 2011 [S]). The 80% is their average over all

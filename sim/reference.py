@@ -241,7 +241,10 @@ def decide_churn(c, day, k):
     ties who left. The largest term names the reason."""
     tenure_years = (day - c.day_joined) / 365.0
     quote = k.competitor_ratio * c.risk_cost * (1.0 + k.base_margin)
-    price = k.beta_price * math.log(c.premium / quote) + k.beta_unfair * c.unfair
+    # a fresh unfair change also undoes part of the bundle's stickiness (the products term)
+    price = k.beta_price * math.log(c.premium / quote) \
+        + (k.beta_unfair + k.products_exponent * k.unfair_bundle_release
+           * math.log(c.products)) * c.unfair
     service = k.beta_attitude * (c.attitude_base - c.attitude)
     social = k.log_hr_social * c.exposure_social
     if tenure_years >= k.loyal_years:
