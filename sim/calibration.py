@@ -405,6 +405,7 @@ def silent_hike_pair(base: LoyaltyModel, hike: LoyaltyModel) -> dict:
     extra_left = int(eh.left[:n][hiked].sum()) - int(eb.left[:n][hiked].sum())
     margin_base = (eb.premium - eb.risk_cost)[:n]
     stayed = hiked & ~eh.left[:n]
+    extra_premium = eh.premium[:n] - eb.premium[:n]
     return {
         "revenue_year1_change": sh["revenue_year1"] - sb["revenue_year1"],
         "revenue_year1_base": sb["revenue_year1"],
@@ -412,7 +413,7 @@ def silent_hike_pair(base: LoyaltyModel, hike: LoyaltyModel) -> dict:
         "customers": int(n), "hiked": int(hiked.sum()),
         "hiked_left_base": int(eb.left[:n][hiked].sum()),
         "hiked_left_hike": int(eh.left[:n][hiked].sum()), "extra_left": extra_left,
-        "extra_premium_per_stayer": float(np.mean((eh.premium - eb.premium)[:n][stayed]))
+        "extra_premium_per_stayer": float(np.mean(extra_premium[stayed]))
         if stayed.any() else 0.0,
         "margin_per_hiked_customer": float(np.mean(margin_base[hiked])) if hiked.any() else 0.0,
         "acquired_base": sb["acquired"], "acquired_hike": sh["acquired"],

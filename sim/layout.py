@@ -74,7 +74,8 @@ PV_FIELDS = (
     "inflation", "move_rate", "region_cost_sd", "regions", "hike", "hike_active",
     "hike_target", "walking", "cap", "review", "review_discount", "review_attitude",
     "explanation", "routine_explanation", "unfair_attitude", "fair_a_cost", "fair_a_unexplained", "fair_a_lock_in", "fair_slope",
-    "fair_ref", "expected_rise", "min_noticed", "review_shift", "query_explained", "query_unexplained",
+    "fair_ref", "expected_rise", "min_noticed", "review_shift", "query_explained",
+    "query_unexplained",
     # issues and channels
     "issue_rate", "silo_cum0", "silo_cum1", "ss_push", "ss_resolution",
     "outreach_rate", "outreach_relevance", "outreach_relevant", "outreach_off_target",
@@ -85,7 +86,8 @@ PV_FIELDS = (
     "forced_switch", "transfer", "promise_fixed", "wom_threshold",
     # churn
     "h_day", "h_renewal", "products_exponent", "beta_attitude", "attitude_mean",
-    "beta_price", "competitor_ratio", "base_margin", "beta_unfair", "unfair_bundle_release", "beta_tenure",
+    "beta_price", "competitor_ratio", "base_margin", "beta_unfair", "unfair_bundle_release",
+    "beta_tenure",
     "log_tenure_ref", "log_hr_social", "loyal_damping", "loyal_years", "log_hr_family",
     "reason_min", "retention_save", "retention_discount",
     # reps

@@ -323,6 +323,8 @@ class LoyaltyModel(mesa.Model):
         self.reps = [SalesRep(self, r) for r in range(self.n_reps)]
         self.rep_minutes_left = np.zeros(self.n_reps)
         self.acquisitions_refused = 0
+        self.reputation = 0.0  # R: unfair judgements per active customer, fading
+        self._keep_reputation = math.exp(-math.log(2.0) / pop.reputation_half_life_days)
         self._sums = np.zeros(K.N_DAY_SUMS)
         self._tier_exposure = np.zeros(4)  # customer-days by products held
         self._tier_churn = np.zeros(4)
@@ -412,8 +414,16 @@ class LoyaltyModel(mesa.Model):
                   self.tie_family, b.wom_weight, b.wom_negative_multiplier)
 
     def _acquire(self, day: int) -> None:
-        """New customers join at the end of the day (market inflow and reps' new sales)."""
-        wanted = R.poisson(self.seed, R.ACQUIRE, 0, day, 0, self.acquire_per_day)
+        """New customers join at the end of the day (market inflow and reps' new sales),
+        fewer as news of unfair price changes spreads (``acquisition_reputation``)."""
+        rate = self.acquire_per_day
+        sensitivity = self.params.population.acquisition_reputation
+        if sensitivity > 0.0:
+            unfair = np.count_nonzero(self.I[L.I_T_UNFAIR, self._touched] == 1)
+            active = self._rows[-1]["active"] if self._rows else self.n_initial
+            self.reputation = self.reputation * self._keep_reputation + unfair / max(active, 1)
+            rate *= math.exp(-sensitivity * self.reputation)
+        wanted = R.poisson(self.seed, R.ACQUIRE, 0, day, 0, rate)
         count = min(wanted, self.capacity - self.n)
         self.acquisitions_refused += wanted - count
         self.acquired_today = count

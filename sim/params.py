@@ -49,6 +49,14 @@ class PopulationParams:
     # 70% try self-service somewhere in the journey; first-choice share is an assumption.
     self_service_first_share: float = p(0.35, 0.0, 1.0)
     acquisition_per_year: float = p(0.10, 0.0, 5.0)  # new customers per year / initial size; assumption
+    # prospects hear of unfair treatment (dissatisfied customers tell more, Anderson 1998
+    # [S]; Campbell 1999 [S]: reputation colours how a price is read): new customers (market
+    # inflow and reps' sales) arrive at their usual rate x exp(-acquisition_reputation x R),
+    # R = the price changes judged unfair per active customer, summed over days and fading
+    # with reputation_half_life_days. No published magnitude: 0 (off) by default; swept in
+    # experiments/silent_hike_reputation.yaml. Assumption.
+    acquisition_reputation: float = p(0.0, 0.0, 10_000.0)
+    reputation_half_life_days: float = p(180.0, 1.0, 1e6)  # assumption
     journey_sample: int = p(200, 0, 1_000_000)       # customers whose events are logged
 
 
