@@ -445,12 +445,13 @@ def check_contagion(settings: Settings) -> list[CheckResult]:
 
 
 ELASTICITY_OPEN = (
-    "The model's response to a rise is steeper than the band. The price term alone "
-    "(beta_price 1) gives about -1.1; a 10% rise is also noticed (it exceeds the expected "
-    "cost trend), so it is judged, unfair by about 12% (cost-explained) or 59% (unexplained) "
-    "of customers (KKT shares), each judgment adding beta_unfair and an attitude hit, and "
-    "it prompts billing queries (10% / 35%) with their service effort. With beta_unfair 0 "
-    "the unexplained response is still about -6. The band is second-hand [S?] and comes from "
+    "The model's response to a rise is steeper than the band. The price term alone gives "
+    "about -1.3 (measured with the judgment and the billing queries switched off); a 10% "
+    "rise is also noticed (it exceeds the expected cost trend), so it is judged: unfair by "
+    "about 12% (cost-explained) or 59% (unexplained) of customers (KKT shares), each unfair "
+    "judgment adding beta_unfair and an attitude hit, and it prompts billing queries (10% / "
+    "35%) with their service effort. With beta_unfair 0 the unexplained response is still "
+    "about -6.4. The band is second-hand [S?] and comes from "
     "insurers' data in which most rises carry no explanation; it was not used to change "
     "defaults. Before the expected-rise reference, the baseline's own 3% cost-trend rise "
     "was noticed and queried too, which masked part of this in the cost-explained row.")
@@ -510,10 +511,10 @@ SILENT_HIKE_OPEN = (
     "Damage beyond the hiked customers does not turn the sign either: with news of unfair "
     "changes keeping prospects away (population.acquisition_reputation, off by default; "
     "experiments/silent_hike_reputation.yaml) year-one revenue falls with the lost new "
-    "customers, but three-year profit hardly does, because a new customer's acquisition "
-    "cost and early churn leave little margin within three years (at a sensitivity of 40, "
-    "a quarter fewer new customers, the hike still adds about 2% to three-year profit: "
-    "10,000 customers x 4 seeds). The trade-off needs "
+    "customers, while three-year profit loses less than the hike adds, because a new "
+    "customer's acquisition cost and early churn leave little margin within three years "
+    "(at a sensitivity of 40, a quarter fewer new customers, the hike still adds about 2% "
+    "to three-year profit: 10,000 customers x 4 seeds). The trade-off needs "
     "hiked customers who pay through year one and leave later, which no sourced mechanism "
     "here produces.")
 
