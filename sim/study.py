@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from hydra.experimental.callback import Callback
 from tqdm import tqdm
 
 from sim import io as sim_io
@@ -200,12 +201,6 @@ def read_swept(study_dir: Path | str) -> list[str]:
 
 
 # -- the end of a multirun --------------------------------------------------------------------
-try:
-    from hydra.experimental.callback import Callback
-except ImportError:  # Hydra is needed only by cxsim-run, which configures this callback
-    Callback = object
-
-
 class CollectStudy(Callback):
     """Hydra callback (configs/config.yaml, ``hydra.callbacks``): at the end of a multirun,
     record the experiment and its baseline in ``study.json`` and collect the study."""
