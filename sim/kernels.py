@@ -800,6 +800,32 @@ def _today_counts(I, touched, out):
             out[23] += 1.0
 
 
+@njit(cache=True)
+def _calls_today(F, I, served, fixed, hist, hist_max):
+    """Today's calls of the customers ``served`` (every silo's callers, silo by silo):
+    (holds, abandoned, callbacks, broken). ``holds``: the minutes on hold of those served
+    or abandoned, in the order of ``served``; each also counts into ``hist`` (int64,
+    bins of whole minutes, the last ``hist_max`` for longer holds). ``broken``: held
+    longer than a fixed promise (``fixed``), else 0."""
+    m = served.shape[0]
+    holds = np.empty(m)
+    held = abandoned = callbacks = broken = 0
+    for i in served:
+        outcome = I[L.I_T_CALL, i]
+        if outcome == Q.SERVED or outcome == Q.ABANDONED:
+            hold = F[L.F_T_HOLD, i]
+            holds[held] = hold
+            held += 1
+            hist[min(np.int64(hold), hist_max)] += 1
+            if fixed and hold > F[L.F_T_ANNOUNCED, i]:
+                broken += 1
+        if outcome == Q.ABANDONED or outcome == Q.BALKED:
+            abandoned += 1
+        elif outcome == Q.CALLBACK:
+            callbacks += 1
+    return holds[:held], abandoned, callbacks, broken
+
+
 @njit(cache=True, nogil=True)
 def _state_sums(F, I, n, promoter, detractor, out):
     """The entries of ``_day_sums`` over every active customer's state (14-21, 28-31), in

@@ -499,29 +499,14 @@ class LoyaltyModel(mesa.Model):
         costs = self.params.costs
         K._today_counts(self.I, self._touched, s)
         self._tier_churn += s[24:28]
-        calls = held = abandoned = callbacks = broken = backlog = 0
-        holds = []
-        for silo in self.silos:
-            idx = silo.served_idx
-            calls += idx.size
-            backlog += silo.backlog
-            if idx.size == 0:
-                continue
-            outcome = self.I[L.I_T_CALL, idx]
-            h = self.F[L.F_T_HOLD, idx][(outcome == Q.SERVED) | (outcome == Q.ABANDONED)]
-            holds.append(h)
-            abandoned += int(np.sum((outcome == Q.ABANDONED) | (outcome == Q.BALKED)))
-            callbacks += int(np.sum(outcome == Q.CALLBACK))
-            if self.params.policy.promise == "fixed":
-                told = self.F[L.F_T_ANNOUNCED, idx]
-                hold = self.F[L.F_T_HOLD, idx]
-                broken += int(np.sum(((outcome == Q.SERVED) | (outcome == Q.ABANDONED))
-                                     & (hold > told)))
-        h = np.concatenate(holds) if holds else np.zeros(0)
+        served = np.concatenate([silo.served_idx for silo in self.silos])
+        calls = served.size
+        backlog = sum(silo.backlog for silo in self.silos)
+        h, abandoned, callbacks, broken = K._calls_today(
+            self.F, self.I, served, self.params.policy.promise == "fixed", self._hold_hist,
+            HOLD_HIST_MAX_MINUTES)
         held = h.size
         self._hold_sum += float(h.sum())
-        if held:
-            np.add.at(self._hold_hist, np.minimum(h.astype(np.int64), HOLD_HIST_MAX_MINUTES), 1)
         service = sum(silo.cost_today() for silo in self.silos) \
             + s[7] * costs.self_service_cost \
             + self.n_reps * self.params.reps.cost_per_day \
