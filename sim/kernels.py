@@ -475,14 +475,12 @@ def _call_draws(idx, seed, day, day_start, open_minutes, handle_mean, patience_m
     return order, arrival[order], handle[order], patience[order], accepts[order]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _silo_day(F, I, idx, seed, day, free_at, open_minutes, handle_mean, patience_mean,
               patience_mult, captive_share, callback_accept, announce_mode, promised,
               callback_offered, callback_min_wait):
     """Serve one silo's callers for one day and write each caller's outcome into their
-    columns. Returns the number of callers still waiting (not yet started) at closing.
-    Releases the GIL: silos share nothing, the model serves one on a helper thread while
-    it serves the others."""
+    columns. Returns the number of callers still waiting (not yet started) at closing."""
     day_start = day * open_minutes
     order, arrival, handle, patience, accepts = _call_draws(
         idx, seed, day, day_start, open_minutes, handle_mean, patience_mean, patience_mult,

@@ -34,10 +34,10 @@ HOLD_HIST_MAX_MINUTES = 7 * 24 * 60  # hold-time histogram: 1-minute bins up to 
 
 
 def _start(kernel: Callable, *args) -> Callable[[], None]:
-    """Start ``kernel(*args)`` on a helper thread if numba may use more than one thread
-    (else run it here); returns the function that waits for it (and raises its error).
-    ``kernel`` spends its time in sequential kernels that release the GIL; meanwhile the
-    caller must neither call a parallel kernel nor touch what ``kernel`` reads or writes."""
+    """Start ``kernel(*args)``, a sequential kernel that releases the GIL, on a helper
+    thread if numba may use more than one thread (else run it here); returns the function
+    that waits for it (and raises its error). Meanwhile the caller must neither call a
+    parallel kernel nor touch what the kernel writes."""
     if numba.get_num_threads() < 2:
         kernel(*args)
         return lambda: None
@@ -49,7 +49,7 @@ def _start(kernel: Callable, *args) -> Callable[[], None]:
         except BaseException as err:  # handed to the waiter
             error.append(err)
 
-    thread = threading.Thread(target=run, name="cxsim-helper", daemon=True)
+    thread = threading.Thread(target=run, name="cxsim-sums", daemon=True)
     thread.start()
 
     def wait() -> None:
@@ -425,18 +425,9 @@ class LoyaltyModel(mesa.Model):
                 self.rep_minutes_left, self.params.reps.minutes_per_issue)
 
     def _silos_serve(self, day: int) -> None:
-        """The silos share nothing: the busiest is served on a helper thread (``_start``)
-        while this one serves the others."""
         start, idx = K._callers_by_silo(self.I, self._deferred, len(self.silos))
-        callers = [idx[start[k]:start[k + 1]] for k in range(len(self.silos))]
-        busiest = int(np.argmax(np.diff(start)))
-        wait = _start(self.silos[busiest].serve, day, callers[busiest])
-        try:
-            for k, silo in enumerate(self.silos):
-                if k != busiest:
-                    silo.serve(day, callers[k])
-        finally:
-            wait()
+        for k, silo in enumerate(self.silos):
+            silo.serve(day, idx[start[k]:start[k + 1]])
 
     def _customers_decide(self, day: int) -> None:
         if self.decisions == "kernel":
