@@ -826,11 +826,10 @@ def _calls_today(F, I, served, fixed, hist, hist_max):
     return holds[:held], abandoned, callbacks, broken
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def _state_sums(F, I, n, promoter, detractor, out):
     """The entries of ``_day_sums`` over every active customer's state (14-21, 28-31), in
-    one sequential pass (the float sums in customer order, exactly as there). Releases the
-    GIL: the model runs it on a helper thread while it counts the rest of the day."""
+    one sequential pass (the float sums in customer order, exactly as there)."""
     active = products = unfair = promoters = detractors = 0
     tier = np.zeros(5, np.int64)
     premium = risk = attitude = 0.0

@@ -16,11 +16,9 @@ from __future__ import annotations
 import gc
 import itertools
 import math
-import threading
 from typing import Callable
 
 import mesa
-import numba
 import numpy as np
 
 from sim import kernels as K
@@ -31,33 +29,6 @@ from sim import rng as R
 from sim.params import SILO_NAMES, SimParams, validate
 
 HOLD_HIST_MAX_MINUTES = 7 * 24 * 60  # hold-time histogram: 1-minute bins up to a week
-
-
-def _start(kernel: Callable, *args) -> Callable[[], None]:
-    """Start ``kernel(*args)``, a sequential kernel that releases the GIL, on a helper
-    thread if numba may use more than one thread (else run it here); returns the function
-    that waits for it (and raises its error). Meanwhile the caller must neither call a
-    parallel kernel nor touch what the kernel writes."""
-    if numba.get_num_threads() < 2:
-        kernel(*args)
-        return lambda: None
-    error: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            kernel(*args)
-        except BaseException as err:  # handed to the waiter
-            error.append(err)
-
-    thread = threading.Thread(target=run, name="cxsim-sums", daemon=True)
-    thread.start()
-
-    def wait() -> None:
-        thread.join()
-        if error:
-            raise error[0]
-
-    return wait
 
 
 # ---------------------------------------------------------------------------------------
@@ -468,37 +439,10 @@ class LoyaltyModel(mesa.Model):
     def _collect(self, day: int) -> None:
         b, costs = self.params.behaviour, self.params.costs
         s = self._sums
-        # = K._day_sums, in two faster passes; the state's (entries 14-21, 28-31) runs on a
-        # helper thread while this one counts today's events (the others) and the calls
-        wait = _start(K._state_sums, self.F, self.I, self.n, b.nps_promoter_attitude,
-                      b.nps_detractor_attitude, s)
-        try:
-            events = self._events_today(day, s)
-        finally:
-            wait()
-        self._tier_exposure += s[28:32]
-        active = s[14]
-        revenue = s[16] / 365.0
-        claims = s[17] / 365.0
-        service = events.pop("service")
-        if self.params.policy.listening:
-            service += active * costs.listening_cost_per_customer_year / 365.0
-        self._rows.append({
-            "day": day, "active": int(active), "active_products": int(s[15]), **events,
-            "revenue": revenue, "cost_claims": claims, "cost_service": service,
-            "cost": claims + service, "profit": revenue - claims - service,
-            "unfair_share": s[18] / active if active else 0.0,
-            "attitude_mean": s[19] / active if active else 0.0,
-            "nps": 100.0 * (s[20] - s[21]) / active if active else 0.0,
-        })
-
-    def _events_today(self, day: int, s: np.ndarray) -> dict:
-        """``_collect``'s metrics of today's events (into ``s``: its entries 0-13, 22-27),
-        calls and holds, and the service cost before listening; logs the sampled
-        journeys. Reads no entry of ``s`` that the state's sums write."""
-        costs = self.params.costs
-        K._today_counts(self.I, self._touched, s)
+        K._today_counts(self.I, self._touched, s)  # = K._day_sums, in two faster passes
+        K._state_sums(self.F, self.I, self.n, b.nps_promoter_attitude, b.nps_detractor_attitude, s)
         self._tier_churn += s[24:28]
+        self._tier_exposure += s[28:32]
         served = np.concatenate([silo.served_idx for silo in self.silos])
         calls = served.size
         backlog = sum(silo.backlog for silo in self.silos)
@@ -507,15 +451,22 @@ class LoyaltyModel(mesa.Model):
             HOLD_HIST_MAX_MINUTES)
         held = h.size
         self._hold_sum += float(h.sum())
+        active = s[14]
+        revenue = s[16] / 365.0
+        claims = s[17] / 365.0
         service = sum(silo.cost_today() for silo in self.silos) \
             + s[7] * costs.self_service_cost \
             + self.n_reps * self.params.reps.cost_per_day \
             + self.acquired_today * costs.acquisition_cost
-        self._log_journeys(day)
-        return {
+        if self.params.policy.listening:
+            service += active * costs.listening_cost_per_customer_year / 365.0
+        row = {
+            "day": day, "active": int(active), "active_products": int(s[15]),
             "acquired": self.acquired_today, "churned": int(s[0]),
             **{f"churned_{r}": int(s[1 + k]) for k, r in enumerate(M.REASONS)},
-            "products_lost": int(s[6]), "service": service,
+            "products_lost": int(s[6]),
+            "revenue": revenue, "cost_claims": claims, "cost_service": service,
+            "cost": claims + service, "profit": revenue - claims - service,
             "contacts_self_service": int(s[7]), "contacts_phone": calls,
             "contacts_rep": int(s[8]), "calls": calls, "abandoned": abandoned,
             "abandonment_rate": abandoned / calls if calls else 0.0,
@@ -527,7 +478,12 @@ class LoyaltyModel(mesa.Model):
             "issues_opened": int(s[9]), "issues_resolved": int(s[10]),
             "issues_unresolved": int(s[11]), "renewals": int(s[12]),
             "price_rises": int(s[13]),
+            "unfair_share": s[18] / active if active else 0.0,
+            "attitude_mean": s[19] / active if active else 0.0,
+            "nps": 100.0 * (s[20] - s[21]) / active if active else 0.0,
         }
+        self._rows.append(row)
+        self._log_journeys(day)
 
     def _log_journeys(self, day: int) -> None:
         idx = self.journey_idx
