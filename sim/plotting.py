@@ -49,9 +49,17 @@ def marker(k: int) -> str:
     return MARKERS[(k // len(OKABE_ITO)) % len(MARKERS)]
 
 
-def set_title(target, text: str, width: int = 95) -> None:
-    """A figure's finding as its title, wrapped to fit (``target``: an axes or a figure)."""
-    text = textwrap.fill(text, width)
+CHARS_PER_INCH = 13  # of a 9-point title
+
+
+def set_title(target, text: str) -> None:
+    """A figure's finding as its title, wrapped to the width of ``target`` (an axes or a
+    figure)."""
+    if hasattr(target, "suptitle"):
+        inches = target.get_figwidth()
+    else:
+        inches = target.get_position().width * target.figure.get_figwidth()
+    text = textwrap.fill(text, max(40, int(inches * CHARS_PER_INCH)))
     if hasattr(target, "suptitle"):
         target.suptitle(text, fontsize=9)
     else:
