@@ -203,8 +203,8 @@ def _open_issue(F, I, i, day, silo):
 
 @njit(cache=True, inline="always")
 def _reset_today(F, I, i):
-    """Today's rows (``t_*``) to their "nothing happened" values: 0, except -1 for
-    t_announced, t_ss, t_rep, t_call, t_unfair and t_outreach."""
+    """Today's rows (``t_*``) to their "nothing happened" values (``layout.T_NOTHING``:
+    0, except -1 for t_announced, t_ss, t_rep, t_call, t_unfair and t_outreach)."""
     F[L.F_T_PRICE_CHANGE, i] = 0.0
     F[L.F_T_HOLD, i] = 0.0
     F[L.F_T_ANNOUNCED, i] = -1.0

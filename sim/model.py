@@ -105,11 +105,9 @@ def _make_customers(model: "LoyaltyModel", start: int, stop: int) -> list[Custom
     return out
 
 
-_NOTHING = {"t_announced": -1, "t_ss": -1, "t_rep": -1, "t_call": -1, "t_unfair": -1,
-            "t_outreach": -1}  # today's rows' "nothing happened" values; 0 for the others
 for _matrix, _fields, _cast in (("F", L.F_FIELDS, float), ("I", L.I_FIELDS, int)):
     for _row, _name in enumerate(_fields):
-        setattr(Customer, _name, _today_field(_matrix, _row, _cast, _NOTHING.get(_name, 0))
+        setattr(Customer, _name, _today_field(_matrix, _row, _cast, L.T_NOTHING.get(_name, 0))
                 if _name.startswith("t_") else _field(_matrix, _row, _cast))
 
 

@@ -64,6 +64,18 @@ def test_kernel_equals_reference(policy):
 
 
 # -- reproducibility ---------------------------------------------------------------------------
+def test_reset_today_writes_the_layouts_nothing_values():
+    """The kernel's "nothing happened" values of today's rows are the ones the Customer
+    view reads for a stale customer (layout.T_NOTHING)."""
+    from sim import kernels as K
+    F, I = np.full((L.NF, 1), 7.0), np.full((L.NI, 1), 7, np.int32)
+    K._reset_today(F, I, 0)
+    for matrix, fields in ((F, L.F_FIELDS), (I, L.I_FIELDS)):
+        for row, name in enumerate(fields):
+            expected = L.T_NOTHING.get(name, 0) if name.startswith("t_") else 7
+            assert matrix[row, 0] == expected, name
+
+
 def test_same_seed_same_results_other_seed_differs():
     a = LoyaltyModel(make(seed=5, **busy_policy())).run().timeseries()
     b = LoyaltyModel(make(seed=5, **busy_policy())).run().timeseries()
