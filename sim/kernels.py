@@ -160,12 +160,37 @@ def _renew(F, I, pv, seed, i, day):
     F[L.F_T_PRICE_CHANGE, i] = seen
     if reviewed:
         F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_ATTITUDE]
+    # the targeted customers hear the policy's explanation, everyone else the routine one
+    explanation = int(pv[L.P_EXPLANATION] if hiked else pv[L.P_ROUTINE_EXPLANATION])
+    _judge(F, I, pv, seed, i, day, seen, explanation, reviewed, 0)
+
+
+@njit(cache=True)
+def _letter(F, I, pv, seed, i, day):
+    """A price-change letter (``policy.price_change_by=letter``): the policy's rise lands
+    on one of the customer's products now, mid-term, and is judged at once."""
+    _touch(F, I, i, day)
+    rise = min(pv[L.P_HIKE], pv[L.P_CAP])
+    reviewed = pv[L.P_REVIEW] > 0.0
+    if reviewed:
+        rise = rise * (1.0 - pv[L.P_REVIEW_DISCOUNT])
+        F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_ATTITUDE]
+    step = 1.0 + rise / I[L.I_PRODUCTS, i]
+    F[L.F_LOADING, i] *= step
+    F[L.F_PREMIUM, i] *= step
+    F[L.F_T_PRICE_CHANGE, i] = rise
+    _judge(F, I, pv, seed, i, day, rise, int(pv[L.P_EXPLANATION]), reviewed, 1)
+
+
+@njit(cache=True)
+def _judge(F, I, pv, seed, i, day, seen, explanation, reviewed, slot):
+    """A price change the customer sees (``seen``, explained by ``explanation``: 0 none,
+    1 cost, 2 lock-in): if noticed, judged fair or unfair (dual entitlement), and it may
+    prompt a billing query. ``slot``: the draws' counter slot (0 renewal, 1 letter)."""
     # judged: the rise beyond the usual cost trend the customer expects
     judged = (1.0 + seen) / (1.0 + pv[L.P_EXPECTED_RISE]) - 1.0
     if judged <= pv[L.P_MIN_NOTICED]:
         return
-    # the targeted customers hear the policy's explanation, everyone else the routine one
-    explanation = int(pv[L.P_EXPLANATION] if hiked else pv[L.P_ROUTINE_EXPLANATION])
     if explanation == 1:
         a = pv[L.P_FAIR_A_COST]
     elif explanation == 2:
@@ -175,7 +200,7 @@ def _renew(F, I, pv, seed, i, day):
     if reviewed:
         a -= pv[L.P_REVIEW_SHIFT]
     p_unfair = _logistic(a + pv[L.P_FAIR_SLOPE] * math.log(judged / pv[L.P_FAIR_REF]))
-    if R.uniform(seed, R.FAIRNESS, i, day, 0) < p_unfair:
+    if R.uniform(seed, R.FAIRNESS, i, day, slot) < p_unfair:
         F[L.F_UNFAIR, i] = 1.0
         F[L.F_ATTITUDE, i] += pv[L.P_UNFAIR_ATTITUDE]
         I[L.I_UNFAIR_LAST, i] = 1
@@ -187,7 +212,7 @@ def _renew(F, I, pv, seed, i, day):
         q = pv[L.P_QUERY_EXPLAINED]
     else:
         q = pv[L.P_QUERY_UNEXPLAINED]
-    if I[L.I_ISSUE_OPEN, i] == 0 and R.uniform(seed, R.PRICE_QUERY, i, day, 0) < q:
+    if I[L.I_ISSUE_OPEN, i] == 0 and R.uniform(seed, R.PRICE_QUERY, i, day, slot) < q:
         _open_issue(F, I, i, day, 0)
 
 
@@ -274,6 +299,9 @@ def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max):
     if I[L.I_RENEWAL_DOY, i] == day % 365 and I[L.I_DAY_JOINED, i] < day:
         renewal = touched = True
         _renew(F, I, pv, seed, i, day)
+    if day == pv[L.P_LETTER_DAY]:
+        touched = True
+        _letter(F, I, pv, seed, i, day)
     # outreach
     if R.uniform(seed, R.OUTREACH, i, day, 0) < pv[L.P_OUTREACH_RATE]:
         touched = True
@@ -791,8 +819,8 @@ def _today_counts(I, touched, out):
             out[11] += 1.0
         if I[L.I_T_RENEWAL, i] == 1:
             out[12] += 1.0
-            if I[L.I_T_UNFAIR, i] >= 0:
-                out[13] += 1.0
+        if I[L.I_T_UNFAIR, i] >= 0:
+            out[13] += 1.0
         if I[L.I_ACTIVE, i] == 0:
             continue
         out[22] += I[L.I_T_SAVED, i]

@@ -39,7 +39,7 @@ DAILY_COLUMNS = (
     "issues_resolved",
     "issues_unresolved",      # issues closed unresolved (given up)
     "renewals",
-    "price_rises",            # renewals with a noticed rise
+    "price_rises",            # noticed price rises (at renewal or by letter)
     "unfair_share",           # share of active customers whose last price change felt unfair
     "attitude_mean",
     "nps",                    # % promoters - % detractors (reported only, never fed back)

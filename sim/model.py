@@ -195,6 +195,7 @@ def kernel_params(params: SimParams, n_reps: int) -> np.ndarray:
     put("region_cost_sd", mk.region_cost_sd_log)
     put("regions", pop.regions)
     put("hike", pol.price_change)
+    put("letter_day", pol.price_change_from_day if pol.price_change_by == "letter" else -1)
     put("hike_target", {"all": 0, "movers": 1, "none": 2}[pol.price_target])
     put("walking", pol.price_walking_per_year)
     put("cap", pol.price_cap)
@@ -365,7 +366,8 @@ class LoyaltyModel(mesa.Model):
     def _params_for_day(self, day: int) -> None:
         pol, b = self.params.policy, self.params.behaviour
         start = pol.price_change_from_day
-        self.pv[L.P_HIKE_ACTIVE] = float(start <= day < start + pol.price_change_days)
+        self.pv[L.P_HIKE_ACTIVE] = float(pol.price_change_by == "renewal"
+                                         and start <= day < start + pol.price_change_days)
         rate = b.issues_per_product_year / 365.0
         if pol.incident_day >= 0 and pol.incident_day <= day < pol.incident_day + pol.incident_days:
             rate *= pol.incident_issue_multiplier

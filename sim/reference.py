@@ -59,6 +59,8 @@ def morning(c, day):
     c.t_shock = c.attitude
     if c.renewal_doy == day % 365 and c.day_joined < day:
         renew(c, day, k)
+    if day == k.letter_day:
+        letter(c, day, k)
     if _draw(c, OUTREACH, day, 0) < k.outreach_rate:
         if _draw(c, OUTREACH, day, 1) < k.outreach_relevance:
             c.t_outreach = 1
@@ -113,25 +115,46 @@ def renew(c, day, k):
     c.t_price_change = seen
     if reviewed:
         c.attitude = c.attitude + k.review_attitude
+    # 0 none, 1 cost, 2 lock-in: the policy's explanation for the targeted customers, the
+    # routine one (the yearly letter) for everyone else
+    judge(c, day, k, seen, int(k.explanation if hiked else k.routine_explanation), reviewed, 0)
+
+
+def letter(c, day, k):
+    """A price-change letter (policy.price_change_by=letter): the policy's rise lands on
+    one of the customer's products now, mid-term, and is judged at once."""
+    rise = min(k.hike, k.cap)
+    reviewed = k.review > 0.0
+    if reviewed:
+        rise = rise * (1.0 - k.review_discount)
+        c.attitude = c.attitude + k.review_attitude
+    step = 1.0 + rise / c.products
+    c.loading = c.loading * step
+    c.premium = c.premium * step
+    c.t_price_change = rise
+    judge(c, day, k, rise, int(k.explanation), reviewed, 1)
+
+
+def judge(c, day, k, seen, explanation, reviewed, slot):
+    """A price change the customer sees: if noticed (beyond the rise they expect), judged
+    fair or unfair (dual entitlement) by its size and explanation; it may prompt a billing
+    query. ``slot``: the draws' counter slot (0 renewal, 1 letter)."""
     # judged: the rise beyond the usual cost trend the customer expects
     judged = (1.0 + seen) / (1.0 + k.expected_rise) - 1.0
     if judged <= k.min_noticed:
         return
-    # 0 none, 1 cost, 2 lock-in: the policy's explanation for the targeted customers, the
-    # routine one (the yearly letter) for everyone else
-    explanation = int(k.explanation if hiked else k.routine_explanation)
     a = {1: k.fair_a_cost, 2: k.fair_a_lock_in}.get(explanation, k.fair_a_unexplained)
     if reviewed:
         a = a - k.review_shift
     p_unfair = 1.0 / (1.0 + math.exp(-(a + k.fair_slope * math.log(judged / k.fair_ref))))
-    unfair = _draw(c, FAIRNESS, day) < p_unfair
+    unfair = _draw(c, FAIRNESS, day, slot) < p_unfair
     if unfair:
         c.unfair = 1.0
         c.attitude = c.attitude + k.unfair_attitude
     c.unfair_last = c.t_unfair = int(unfair)
     explained = explanation == 1 or reviewed
     q = k.query_explained if explained else k.query_unexplained
-    if not c.issue_open and _draw(c, PRICE_QUERY, day) < q:
+    if not c.issue_open and _draw(c, PRICE_QUERY, day, slot) < q:
         open_issue(c, day, 0)  # billing
 
 

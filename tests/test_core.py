@@ -46,6 +46,8 @@ def test_compiled_and_python_streams_agree():
     dict(staffing_factor=0.3, promise="honest", callback=True, announce_position=True,
          price_change=0.3, price_target="movers", explanation="cost", price_cap=0.15,
          rep_help=0.1, rep_handoff=0.2),
+    dict(price_change=0.6, price_target="all", price_change_by="letter",
+         price_change_from_day=40, review_call=True, staffing_factor=0.5, promise="fixed"),
 ])
 def test_kernel_equals_reference(policy):
     params = make(size=300, days=150, seed=11, **policy)
@@ -278,6 +280,29 @@ def test_explanation_reaches_only_the_targeted_customers():
     # ... while explaining the routine changes does, and leaves the hiked alone
     assert unfair(routine, others) < unfair(silent, others)
     assert all(routine[k] == silent[k] for k in hiked)
+
+
+def test_price_letter_floods_the_lines():
+    """A +60% rise by letter to everyone on one day, with staff cut: the billing queries
+    arrive together and holds run past 8 hours (an incident is not needed); the same rise
+    at each renewal spreads them out."""
+    cut = dict(price_change=0.6, price_target="all", price_change_from_day=20,
+               staffing_factor=0.35, promise="fixed")
+    letter = LoyaltyModel(make(10000, 60, 2, price_change_by="letter", **cut)).run()
+    renewal = LoyaltyModel(make(10000, 60, 2, **cut)).run()
+    tl, tr = letter.timeseries(), renewal.timeseries()
+    assert tl["issues_opened"][20] > 10 * tr["issues_opened"][20]
+    assert tl["price_rises"][20] > 0.9 * tl["active"][19]
+    assert letter.summary()["hold_minutes_max"] > 8 * 60
+    assert renewal.summary()["hold_minutes_max"] < 8 * 60
+    # the letter raised every premium once: revenue jumps that day and stays up
+    assert tl["revenue"][21] > 1.1 * tl["revenue"][19]
+
+
+def test_price_letter_needs_every_customer():
+    params = make(price_change_by="letter", price_target="movers")
+    with pytest.raises(ParamError, match="price_target"):
+        LoyaltyModel(params)
 
 
 def test_cutting_staff_lengthens_holds():
