@@ -162,13 +162,14 @@ def _renew(F, I, pv, seed, i, day):
         F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_ATTITUDE]
     # the targeted customers hear the policy's explanation, everyone else the routine one
     explanation = int(pv[L.P_EXPLANATION] if hiked else pv[L.P_ROUTINE_EXPLANATION])
-    _judge(F, I, pv, seed, i, day, seen, explanation, reviewed, 0)
+    _judge(F, I, pv, seed, i, day, seen, pv[L.P_EXPECTED_RISE], explanation, reviewed, 0)
 
 
 @njit(cache=True)
 def _letter(F, I, pv, seed, i, day):
     """A price-change letter (``policy.price_change_by=letter``): the policy's rise lands
-    on one of the customer's products now, mid-term, and is judged at once."""
+    on one of the customer's products now, mid-term, and is judged at once (against no
+    expected rise: the usual cost trend comes at renewal)."""
     _touch(F, I, i, day)
     rise = min(pv[L.P_HIKE], pv[L.P_CAP])
     reviewed = pv[L.P_REVIEW] > 0.0
@@ -179,16 +180,16 @@ def _letter(F, I, pv, seed, i, day):
     F[L.F_LOADING, i] *= step
     F[L.F_PREMIUM, i] *= step
     F[L.F_T_PRICE_CHANGE, i] = rise
-    _judge(F, I, pv, seed, i, day, rise, int(pv[L.P_EXPLANATION]), reviewed, 1)
+    _judge(F, I, pv, seed, i, day, rise, 0.0, int(pv[L.P_EXPLANATION]), reviewed, 1)
 
 
 @njit(cache=True)
-def _judge(F, I, pv, seed, i, day, seen, explanation, reviewed, slot):
+def _judge(F, I, pv, seed, i, day, seen, expected, explanation, reviewed, slot):
     """A price change the customer sees (``seen``, explained by ``explanation``: 0 none,
-    1 cost, 2 lock-in): if noticed, judged fair or unfair (dual entitlement), and it may
-    prompt a billing query. ``slot``: the draws' counter slot (0 renewal, 1 letter)."""
-    # judged: the rise beyond the usual cost trend the customer expects
-    judged = (1.0 + seen) / (1.0 + pv[L.P_EXPECTED_RISE]) - 1.0
+    1 cost, 2 lock-in): if noticed beyond the rise they ``expected``, judged fair or
+    unfair (dual entitlement), and it may prompt a billing query. ``slot``: the draws'
+    counter slot (0 renewal, 1 letter)."""
+    judged = (1.0 + seen) / (1.0 + expected) - 1.0
     if judged <= pv[L.P_MIN_NOTICED]:
         return
     if explanation == 1:

@@ -117,12 +117,14 @@ def renew(c, day, k):
         c.attitude = c.attitude + k.review_attitude
     # 0 none, 1 cost, 2 lock-in: the policy's explanation for the targeted customers, the
     # routine one (the yearly letter) for everyone else
-    judge(c, day, k, seen, int(k.explanation if hiked else k.routine_explanation), reviewed, 0)
+    judge(c, day, k, seen, k.expected_rise,
+          int(k.explanation if hiked else k.routine_explanation), reviewed, 0)
 
 
 def letter(c, day, k):
     """A price-change letter (policy.price_change_by=letter): the policy's rise lands on
-    one of the customer's products now, mid-term, and is judged at once."""
+    one of the customer's products now, mid-term, and is judged at once (against no
+    expected rise: the usual cost trend comes at renewal)."""
     rise = min(k.hike, k.cap)
     reviewed = k.review > 0.0
     if reviewed:
@@ -132,15 +134,14 @@ def letter(c, day, k):
     c.loading = c.loading * step
     c.premium = c.premium * step
     c.t_price_change = rise
-    judge(c, day, k, rise, int(k.explanation), reviewed, 1)
+    judge(c, day, k, rise, 0.0, int(k.explanation), reviewed, 1)
 
 
-def judge(c, day, k, seen, explanation, reviewed, slot):
-    """A price change the customer sees: if noticed (beyond the rise they expect), judged
-    fair or unfair (dual entitlement) by its size and explanation; it may prompt a billing
-    query. ``slot``: the draws' counter slot (0 renewal, 1 letter)."""
-    # judged: the rise beyond the usual cost trend the customer expects
-    judged = (1.0 + seen) / (1.0 + k.expected_rise) - 1.0
+def judge(c, day, k, seen, expected, explanation, reviewed, slot):
+    """A price change the customer sees: if noticed beyond the rise they ``expected``,
+    judged fair or unfair (dual entitlement) by its size and explanation; it may prompt a
+    billing query. ``slot``: the draws' counter slot (0 renewal, 1 letter)."""
+    judged = (1.0 + seen) / (1.0 + expected) - 1.0
     if judged <= k.min_noticed:
         return
     a = {1: k.fair_a_cost, 2: k.fair_a_lock_in}.get(explanation, k.fair_a_unexplained)
