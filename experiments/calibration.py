@@ -24,20 +24,30 @@ import numpy as np
 
 from sim import calibration as C
 from sim import validate as V
+from sim.params import SimParams
 
 CALIBRATION_CHECKS = ("retention", "fairness", "service_outcomes", "contagion",
                       "renewal_elasticity", "price_walking", "silent_hike")
 
-# (parameter, values around the default): the tunable parameters behind the targets
+# (parameter, values around the default): the tunable parameters behind the targets;
+# DEFAULT stands for the parameter's default in sim.params
+DEFAULT = None
 SWEEPS = (
-    ("behaviour.base_annual_hazard", (0.06, 0.08, 0.10)),
-    ("behaviour.products_exponent", (1.86, 2.2, 2.5)),
-    ("behaviour.contagion_hazard_ratio", (1.8, 2.0, 2.5)),
-    ("behaviour.resolved_high_effort", (-0.15, -0.55, -0.75)),
-    ("behaviour.unresolved", (-0.30, -0.95, -1.2)),
-    ("behaviour.beta_price", (0.5, 1.0, 2.0)),
-    ("policy.price_walking_per_year", (0.01, 0.02, 0.04)),
+    ("behaviour.base_annual_hazard", (0.06, DEFAULT, 0.10)),
+    ("behaviour.products_exponent", (1.86, DEFAULT, 2.5)),
+    ("behaviour.contagion_hazard_ratio", (1.8, DEFAULT, 2.5)),
+    ("behaviour.resolved_high_effort", (-0.15, DEFAULT, -0.75)),
+    ("behaviour.unresolved", (-0.30, DEFAULT, -1.2)),
+    ("behaviour.beta_price", (0.5, DEFAULT, 2.0)),
+    ("policy.price_walking_per_year", (0.01, 0.02, 0.04)),  # 0.02: policy price_walking
 )
+
+
+def sweep_values(key: str, values: tuple) -> tuple:
+    """``values`` with DEFAULT replaced by the parameter's default."""
+    group, name = key.split(".")
+    default = getattr(getattr(SimParams(), group), name)
+    return tuple(default if v is DEFAULT else v for v in values)
 
 
 def sweep_row(key: str, value: float, size: int, reps: int, seed: int) -> dict:
@@ -91,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     size, reps = (6_000, 2) if args.quick else (15_000, 3)
     sweep = []
     for key, values in SWEEPS:
-        for value in values:
+        for value in sweep_values(key, values):
             row = {k: (float(v) if isinstance(v, np.floating) else v)
                    for k, v in sweep_row(key, value, size, reps, args.seed).items()}
             sweep.append(row)
