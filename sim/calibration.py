@@ -26,7 +26,7 @@ from numba import njit
 
 from sim import layout as L
 from sim.config import policy_params
-from sim.model import LoyaltyModel
+from sim.model import LoyaltyModel, logit
 from sim.params import SimParams
 
 YEAR = 365
@@ -362,7 +362,6 @@ def renewal_semi_elasticity(size: int, seed: int, rise: float, explanation: str,
     a, b = out["base"].astype(float), out["rise"].astype(float)
     p0, p1 = 1 - a.mean(), 1 - b.mean()
     n = a.size
-    logit = lambda q: math.log(q / (1 - q))  # noqa: E731
     eps = (logit(p1) - logit(p0)) / math.log(1 + rise)
     # paired: SE of the difference in leaving shares, carried through the logit slope
     se_diff = float(np.std(b - a, ddof=1) / math.sqrt(n))

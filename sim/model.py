@@ -174,7 +174,7 @@ class SalesRep(mesa.Agent):
 
 
 # ---------------------------------------------------------------------------------------
-def _logit(p: float) -> float:
+def logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
@@ -206,9 +206,9 @@ def kernel_params(params: SimParams, n_reps: int) -> np.ndarray:
     put("explanation", motive[pol.explanation])
     put("routine_explanation", motive[pol.routine_explanation])
     put("unfair_attitude", b.unfair_attitude)
-    put("fair_a_cost", _logit(b.unfair_share_cost))
-    put("fair_a_unexplained", _logit(b.unfair_share_unexplained))
-    put("fair_a_lock_in", _logit(b.unfair_share_lock_in))
+    put("fair_a_cost", logit(b.unfair_share_cost))
+    put("fair_a_unexplained", logit(b.unfair_share_unexplained))
+    put("fair_a_lock_in", logit(b.unfair_share_lock_in))
     put("fair_slope", b.fairness_slope)
     put("fair_ref", b.fairness_reference_rise)
     put("expected_rise", b.expected_rise)
