@@ -693,9 +693,9 @@ def _screen_constants(pv):
 @njit(cache=True, inline="always")
 def _churn_screen(F, I, pv, seed, i, day, eta_max, p_max, renewal):
     """True if customer ``i`` certainly stays today by ``_churn``'s own rule
-    (``u >= p_leave``): not a renewal day (``renewal``), their churn draw ``u >= p_max``, and an upper
-    bound on eta (``log r <= r - 1``, ``log(1 + x) >= x / (1 + x)``) is below ``eta_max``.
-    Draws nothing but the churn draw, writes nothing."""
+    (``u >= p_leave``): not a renewal day (``renewal``), their churn draw ``u >= p_max``,
+    and an upper bound on eta (``log r <= r - 1``, ``log(1 + x) >= x / (1 + x)``) is below
+    ``eta_max``. Draws nothing but the churn draw, writes nothing."""
     if renewal:
         return False
     if R.uniform(seed, R.CHURN, i, day, 0) < p_max:

@@ -7,8 +7,9 @@ Rows whose names start with ``t_`` describe what happened to the customer *today
 are valid only where ``today`` holds the current day (day stamps): a customer's first event
 of a day resets them to "nothing happened" and stamps the day, and a customer with a stale
 stamp had nothing happen today, whatever the rows still hold (``sim.kernels._touch``;
-``LoyaltyModel.settle`` resets every stale row, as the reference's mornings do). Kernel parameters travel in one float64 vector indexed by the ``P_*``
-constants. Only plain integers here, so numba treats them as compile-time constants.
+``LoyaltyModel.settle`` resets every stale row, as the reference's mornings do). Kernel
+parameters travel in one float64 vector indexed by the ``P_*`` constants. Only plain
+integers here, so numba treats them as compile-time constants.
 """
 
 F_FIELDS = (
@@ -77,7 +78,8 @@ PV_FIELDS = (
     # renewal and price
     "inflation", "move_rate", "region_cost_sd", "regions", "hike", "hike_active", "letter_day",
     "hike_target", "walking", "cap", "review", "review_discount", "review_attitude",
-    "explanation", "routine_explanation", "unfair_attitude", "fair_a_cost", "fair_a_unexplained", "fair_a_lock_in", "fair_slope",
+    "explanation", "routine_explanation", "unfair_attitude", "fair_a_cost",
+    "fair_a_unexplained", "fair_a_lock_in", "fair_slope",
     "fair_ref", "expected_rise", "min_noticed", "review_shift", "query_explained",
     "query_unexplained",
     # issues and channels
