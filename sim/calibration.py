@@ -28,6 +28,7 @@ from sim import layout as L
 from sim.config import policy_params
 from sim.model import LoyaltyModel, logit
 from sim.params import SimParams
+from sim.stats import sem
 
 YEAR = 365
 
@@ -364,7 +365,7 @@ def renewal_semi_elasticity(size: int, seed: int, rise: float, explanation: str,
     n = a.size
     eps = (logit(p1) - logit(p0)) / math.log(1 + rise)
     # paired: SE of the difference in leaving shares, carried through the logit slope
-    se_diff = float(np.std(b - a, ddof=1) / math.sqrt(n))
+    se_diff = sem(b - a)
     slope = 1.0 / (0.5 * (p0 * (1 - p0) + p1 * (1 - p1)))
     return {"semi_elasticity": eps, "se": slope * se_diff / math.log(1 + rise),
             "renew_base": p0, "renew_rise": p1, "customers": n}

@@ -35,6 +35,7 @@ from numba import njit
 
 from sim import queue as Q
 from sim.analytic import require_positive, require_staff
+from sim.stats import sem
 from sim import rng as R
 
 K_GAP, K_HANDLE, K_PATIENCE = 0, 1, 2
@@ -168,23 +169,20 @@ def simulate_silo(arrival_rate: float, handle_minutes: float, staff: int,
     def per_batch(num):
         return np.array([num[g].sum() / max(calls[g].sum(), 1) for g in groups])
 
-    def se(x):
-        return float(np.std(x, ddof=1) / math.sqrt(x.size))
-
     b_calls = np.array([calls[g].sum() for g in groups], dtype=float)
     b_days = np.array([g.size for g in groups], dtype=float)
     last_close = total_days * day_minutes
     return {
         "p_wait": waited.sum() / n,
-        "p_wait_se": se(per_batch(waited)),
+        "p_wait_se": sem(per_batch(waited)),
         "mean_wait": hold.sum() / n,
-        "mean_wait_se": se(per_batch(hold)),
+        "mean_wait_se": sem(per_batch(hold)),
         "p_abandon": abandoned.sum() / n,
-        "p_abandon_se": se(per_batch(abandoned)),
+        "p_abandon_se": sem(per_batch(abandoned)),
         "calls": n,
-        "calls_se": se(b_calls) * batches,
+        "calls_se": sem(b_calls) * batches,
         "calls_per_day": n / days,
-        "calls_per_day_se": se(b_calls / b_days),
+        "calls_per_day_se": sem(b_calls / b_days),
         "days": days,
         "batches": batches,
         "backlog_end": int(np.sum(free_at > last_close)),

@@ -15,6 +15,12 @@ from scipy import stats
 LEVEL = 0.95
 
 
+def sem(values) -> float:
+    """Standard error of the mean of ``values`` (sample sd / sqrt(n))."""
+    x = np.asarray(values, dtype=float)
+    return float(x.std(ddof=1) / np.sqrt(x.size))
+
+
 def t_half_width(sd, n, level: float = LEVEL):
     """Half-width of the t-interval of a mean of ``n`` values with sample sd ``sd`` (arrays
     broadcast); NaN where ``n < 2``."""

@@ -39,6 +39,7 @@ from numba import njit
 from sim import analytic as A
 from sim import rng as R
 from sim.silo_sim import simulate_silo
+from sim.stats import sem
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,7 @@ def check_clv(settings: Settings) -> list[CheckResult]:
             "clv", f"cohort with margin {m:g}/period, retention {r:g}, discount {i:g}: "
             "mean discounted margin = CLV formula", SRC_CLV, "CLV, $",
             A.clv(m, r, i), float(values.mean()),
-            float(values.std(ddof=1) / math.sqrt(customers)), TOLERANCE))
+            sem(values), TOLERANCE))
     return rows
 
 
@@ -529,7 +530,7 @@ def check_silent_hike(settings: Settings) -> list[CheckResult]:
     k = len(pairs)
 
     def se(x: np.ndarray) -> float | None:
-        return float(x.std(ddof=1) / math.sqrt(k)) if k > 1 else None
+        return sem(x) if k > 1 else None
 
     tot = {key: sum(p[key] for p in pairs) for key in
            ("customers", "hiked", "hiked_left_base", "hiked_left_hike", "extra_left")}
