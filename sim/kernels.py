@@ -303,8 +303,9 @@ def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max):
     if day == pv[L.P_LETTER_DAY]:
         touched = True
         _letter(F, I, pv, seed, i, day)
-    # outreach
-    if R.uniform(seed, R.OUTREACH, i, day, 0) < pv[L.P_OUTREACH_RATE]:
+    # outreach (no draw without outreach: u < 0 never holds)
+    rate = pv[L.P_OUTREACH_RATE]
+    if rate > 0.0 and R.uniform(seed, R.OUTREACH, i, day, 0) < rate:
         touched = True
         _touch(F, I, i, day)
         if R.uniform(seed, R.OUTREACH, i, day, 1) < pv[L.P_OUTREACH_RELEVANCE]:
