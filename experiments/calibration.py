@@ -39,6 +39,8 @@ SWEEPS = (
     ("behaviour.resolved_high_effort", (-0.15, DEFAULT, -0.75)),
     ("behaviour.unresolved", (-0.30, DEFAULT, -1.2)),
     ("behaviour.beta_price", (0.5, DEFAULT, 2.0)),
+    # how strongly customers must answer an unfair rise before the silent hike stops paying
+    ("behaviour.beta_unfair", (0.0, DEFAULT, 2.0, 3.0, 4.0)),
     ("policy.price_walking_per_year", (0.01, 0.02, 0.04)),  # 0.02: policy price_walking
 )
 
@@ -64,6 +66,21 @@ def sweep_row(key: str, value: float, size: int, reps: int, seed: int) -> dict:
             row[f"semi_elasticity_{expl}"] = C.renewal_semi_elasticity(
                 size * 4, C.replicate_seed(seed, 200), V.ELASTICITY_RISE, expl,
                 **{key: value})["semi_elasticity"]
+        return row
+    if key == "behaviour.beta_unfair":  # the response to +60%, and the silent hike's pay-off
+        hike = C.policy_params("silent_hike")["price_change"]
+        row["semi_elasticity_hike_none"] = C.renewal_semi_elasticity(
+            size * 4, C.replicate_seed(seed, 200), hike, "none", **{key: value})["semi_elasticity"]
+        pairs = []
+        for r in range(reps):
+            runs = [C.run(C.make_params(size, 3 * 365, C.replicate_seed(seed, r), policy=pol,
+                                        **{key: value})) for pol in ("baseline", "silent_hike")]
+            pairs.append(C.silent_hike_pair(*runs))
+        row["hike_revenue_year1_pct"] = np.mean(
+            [100 * p["revenue_year1_change"] / p["revenue_year1_base"] for p in pairs])
+        row["hike_npv_3y_pct"] = np.mean([100 * p["npv_change"] / p["npv_base"] for p in pairs])
+        row["hiked_extra_left_share"] = sum(p["extra_left"] for p in pairs) / max(
+            sum(p["hiked"] for p in pairs), 1)
         return row
     models = [C.run(C.make_params(size, 3 * 365, C.replicate_seed(seed, r), journeys=True,
                                   **{key: value})) for r in range(reps)]
@@ -124,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                      f"{V._fmt(r.simulated)} | {V._fmt(r.se)} | {r.verdict} |")
     lines += ["", f"## Sweeps around the defaults ({reps} replicates x {size:,} customers x "
               "3 years per value unless the row says otherwise, paired seeds; price walking: "
-              "one 10-year run; semi-elasticity: paired 90-day runs)", "",
+              "one 10-year run; semi-elasticity: paired 90-day runs on four times the customers, "
+              "of +10% (beta_price) or of the +60% hike (beta_unfair); hike columns: the "
+              "silent hike against the baseline at the same value, paired)", "",
               "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for r in sweep:
         lines.append("| " + " | ".join(f"{r[c]:.4g}" if isinstance(r.get(c), float)

@@ -515,9 +515,12 @@ SILENT_HIKE_OPEN = (
     "customers, while three-year profit loses less than the hike adds, because a new "
     "customer's acquisition cost and early churn leave little margin within three years "
     "(at a sensitivity of 40, a quarter fewer new customers, the hike still adds about 2% "
-    "to three-year profit: 10,000 customers x 4 seeds). The trade-off needs "
-    "hiked customers who pay through year one and leave later, which no sourced mechanism "
-    "here produces.")
+    "to three-year profit: 10,000 customers x 4 seeds). A stronger answer to the unfair "
+    "rise (behaviour.beta_unfair, swept in experiments/calibration.py) turns year-one "
+    "revenue negative before three-year profit: a departure costs its whole premium in "
+    "revenue but only its margin in profit. So no strength of that answer gives both "
+    "halves of the target; they need hiked customers who pay through year one and leave "
+    "later, which no sourced mechanism here produces.")
 
 
 @register("silent_hike")

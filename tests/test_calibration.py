@@ -98,3 +98,20 @@ def test_replicate_seeds_are_distinct_and_reproducible():
     seeds = [C.replicate_seed(0, r) for r in range(5)] + [C.replicate_seed(1, 0)]
     assert len(set(seeds)) == 6 and seeds[0] == C.replicate_seed(0, 0)
     assert all(0 <= s < 2**63 for s in seeds)
+
+
+def test_calibration_script_sweeps_the_answer_to_an_unfair_rise():
+    """experiments/calibration.py's beta_unfair rows: a stronger answer to an unfair rise
+    steepens the response to +60% and costs the silent hike year-one revenue and profit."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).parents[1] / "experiments" / "calibration.py"
+    spec = importlib.util.spec_from_file_location("calibration_script", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert "behaviour.beta_unfair" in dict(script.SWEEPS)
+    weak, strong = (script.sweep_row("behaviour.beta_unfair", v, 3000, 1, 0) for v in (0.0, 4.0))
+    assert strong["semi_elasticity_hike_none"] < weak["semi_elasticity_hike_none"] < 0
+    assert strong["hike_revenue_year1_pct"] < weak["hike_revenue_year1_pct"]
+    assert strong["hike_npv_3y_pct"] < weak["hike_npv_3y_pct"]
+    assert strong["hiked_extra_left_share"] > weak["hiked_extra_left_share"]
