@@ -202,8 +202,11 @@ def _judge(F, I, pv, seed, i, day, seen, expected, explanation, reviewed, slot):
         a -= pv[L.P_REVIEW_SHIFT]
     p_unfair = _logistic(a + pv[L.P_FAIR_SLOPE] * math.log(judged / pv[L.P_FAIR_REF]))
     if R.uniform(seed, R.FAIRNESS, i, day, slot) < p_unfair:
-        F[L.F_UNFAIR, i] = 1.0
-        F[L.F_ATTITUDE, i] += pv[L.P_UNFAIR_ATTITUDE]
+        # its weight: 1 (a fresh memory), or growing with the rise up to 1 at unfair_full_rise
+        full = pv[L.P_UNFAIR_FULL_RISE]
+        weight = 1.0 if full <= 0.0 else min(1.0, judged / full)
+        F[L.F_UNFAIR, i] = max(F[L.F_UNFAIR, i], weight)
+        F[L.F_ATTITUDE, i] += weight * pv[L.P_UNFAIR_ATTITUDE]
         I[L.I_UNFAIR_LAST, i] = 1
         I[L.I_T_UNFAIR, i] = 1
     else:

@@ -78,7 +78,8 @@ PV_FIELDS = (
     # renewal and price
     "inflation", "move_rate", "region_cost_sd", "regions", "hike", "hike_active", "letter_day",
     "hike_target", "walking", "cap", "review", "review_discount", "review_attitude",
-    "explanation", "routine_explanation", "unfair_attitude", "fair_a_cost",
+    "explanation", "routine_explanation", "unfair_attitude", "unfair_full_rise",
+    "fair_a_cost",
     "fair_a_unexplained", "fair_a_lock_in", "fair_slope",
     "fair_ref", "expected_rise", "min_noticed", "review_shift", "query_explained",
     "query_unexplained",

@@ -180,6 +180,14 @@ class BehaviourParams:
     # attitude change on judging a price change unfair (told to ties as word of mouth);
     # assumption
     unfair_attitude: float = p(-0.4, -10.0, 10.0)
+    # if > 0, an unfair judgment weighs with the money at stake: the judgment follows the
+    # motive (KKT), but its consequences (the unfair memory behind beta_unfair and the
+    # bundle release, and unfair_attitude) scale with the judged rise, d / unfair_full_rise,
+    # up to their full size at this rise. 0 (the default): full size for any noticed rise.
+    # Assumption; experiments/calibration.py measures the trade-off (0.2 brings the renewal
+    # semi-elasticity near the second-hand band and takes the silent hike's year-one
+    # revenue rise to about zero).
+    unfair_full_rise: float = p(0.0, 0.0, 10.0)
     # --- churn hazard (proportional hazards, one linear predictor) ----------------------
     # annual retention about 90%; single products about 83%, bundles about 95% (J.D. Power
     # [S]). The service experience, contagion and cascades multiply this baseline; the

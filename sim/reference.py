@@ -150,8 +150,10 @@ def judge(c, day, k, seen, expected, explanation, reviewed, slot):
     p_unfair = 1.0 / (1.0 + math.exp(-(a + k.fair_slope * math.log(judged / k.fair_ref))))
     unfair = _draw(c, FAIRNESS, day, slot) < p_unfair
     if unfair:
-        c.unfair = 1.0
-        c.attitude = c.attitude + k.unfair_attitude
+        full = k.unfair_full_rise  # weight 1 (fresh), or growing with the rise up to full
+        weight = 1.0 if full <= 0.0 else min(1.0, judged / full)
+        c.unfair = max(c.unfair, weight)
+        c.attitude = c.attitude + weight * k.unfair_attitude
     c.unfair_last = c.t_unfair = int(unfair)
     explained = explanation == 1 or reviewed
     q = k.query_explained if explained else k.query_unexplained

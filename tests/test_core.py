@@ -41,16 +41,20 @@ def test_compiled_and_python_streams_agree():
 
 
 # -- kernel against the reference implementation ---------------------------------------------
-@pytest.mark.parametrize("policy", [
-    busy_policy(),
-    dict(staffing_factor=0.3, promise="honest", callback=True, announce_position=True,
-         price_change=0.3, price_target="movers", explanation="cost", price_cap=0.15,
-         rep_help=0.1, rep_handoff=0.2),
-    dict(price_change=0.6, price_target="all", price_change_by="letter",
-         price_change_from_day=40, review_call=True, staffing_factor=0.5, promise="fixed"),
+@pytest.mark.parametrize("policy, behaviour", [
+    (busy_policy(), {}),
+    (dict(staffing_factor=0.3, promise="honest", callback=True, announce_position=True,
+          price_change=0.3, price_target="movers", explanation="cost", price_cap=0.15,
+          rep_help=0.1, rep_handoff=0.2),
+     {"unfair_full_rise": 0.2}),  # capped rises: unfair judgments of partial weight
+    (dict(price_change=0.6, price_target="all", price_change_by="letter",
+          price_change_from_day=40, review_call=True, staffing_factor=0.5, promise="fixed"),
+     {}),
 ])
-def test_kernel_equals_reference(policy):
+def test_kernel_equals_reference(policy, behaviour):
     params = make(size=300, days=150, seed=11, **policy)
+    for key, value in behaviour.items():
+        setattr(params.behaviour, key, value)
     params.silos.billing.staff_per_10k = 60.0  # a few agents even at 300 customers
     fast = LoyaltyModel(params).run()
     slow = LoyaltyModel(params, decisions="reference").run()
@@ -227,6 +231,24 @@ def test_unfair_hike_loosens_the_bundle():
     bundled_on, single_on = leavers(1.0)
     assert bundled_on > 1.5 * bundled_off
     assert abs(int(single_on) - int(single_off)) < 0.05 * single_off
+
+
+def test_unfair_judgment_weighs_with_the_rise_when_asked():
+    """behaviour.unfair_full_rise: a +10% unexplained rise (judged about 10% beyond the
+    expected trend) leaves an unfair memory of about 10% / 20% = 0.5 and half the attitude
+    hit, where by default it leaves a fresh memory of 1; the judgment itself is unchanged."""
+    def judged_today(full_rise):
+        params = make(3000, 30, 2, price_change=0.1, price_target="all", explanation="none")
+        params.behaviour.unfair_full_rise = full_rise
+        model = LoyaltyModel(params).run()
+        # renewals on the last day: today's judgments, not yet faded
+        today = (model.I[L.I_TODAY] == params.horizon_days - 1) & (model.I[L.I_T_UNFAIR] == 1)
+        return model.F[L.F_UNFAIR][today], int(model.timeseries()["price_rises"].sum())
+    full, rises_full = judged_today(0.0)
+    weighed, rises_weighed = judged_today(0.2)
+    assert full.size > 3 and np.all(full == 1.0)
+    assert weighed.size == full.size and rises_weighed == rises_full
+    assert np.all((weighed > 0.4) & (weighed < 0.55))
 
 
 def test_news_of_unfair_changes_keeps_prospects_away():
