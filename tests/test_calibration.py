@@ -101,8 +101,10 @@ def test_replicate_seeds_are_distinct_and_reproducible():
 
 
 def test_calibration_script_sweeps_the_answer_to_an_unfair_rise():
-    """experiments/calibration.py's beta_unfair rows: a stronger answer to an unfair rise
-    steepens the response to +60% and costs the silent hike year-one revenue and profit."""
+    """experiments/calibration.py's price-response rows: a stronger answer to an unfair rise
+    (beta_unfair) steepens the response to +60% and costs the silent hike year-one revenue
+    and profit; weighing unfairness by the rise (unfair_full_rise) flattens the response
+    to +10%."""
     import importlib.util
     from pathlib import Path
     path = Path(__file__).parents[1] / "experiments" / "calibration.py"
@@ -115,3 +117,8 @@ def test_calibration_script_sweeps_the_answer_to_an_unfair_rise():
     assert strong["hike_revenue_year1_pct"] < weak["hike_revenue_year1_pct"]
     assert strong["hike_npv_3y_pct"] < weak["hike_npv_3y_pct"]
     assert strong["hiked_extra_left_share"] > weak["hiked_extra_left_share"]
+    full, weighed = (script.sweep_row("behaviour.unfair_full_rise", v, 3000, 1, 0)
+                     for v in (0.0, 0.2))
+    for expl in ("cost", "none"):
+        key = f"semi_elasticity_{expl}"
+        assert full[key] < weighed[key] < 0, key
