@@ -32,7 +32,7 @@ from sim.stats import mean_ci, paired_ci
 from sim.study import DAILY, RUNS, collect, read_study_info, read_swept
 
 PROG = "cxsim-report"
-DIFF_METRICS = ("churned", "retention_annual", "revenue_year1", "npv_profit")
+DIFF_METRICS = ("churned", "retention_annual", "revenue_year1", "profit_year1", "npv_profit")
 TABLE = (("retention_annual", "annual retention", "{:.3f}"), ("churned", "churned", "{:,.0f}"),
          ("revenue_year1", "year-one revenue", "{:,.0f}"),
          ("npv_profit", "NPV of profit", "{:,.0f}"), ("hold_minutes_mean", "mean hold (min)",
@@ -247,6 +247,25 @@ def _span(values: pd.Series) -> str:
     return f"{lo:,}" if lo == hi else f"{lo:,} to {hi:,}"
 
 
+def answers(diff: pd.DataFrame, years: float) -> list[str]:
+    """One sentence per scenario with a reference, from its paired differences: customers
+    lost, year-one revenue and profit, NPV of profit over the horizon (mean [95% CI])."""
+    def part(d: pd.DataFrame, metric: str) -> str:
+        r = d.loc[metric]
+        if np.isnan(r.ci_low):
+            return f"{r['mean']:+,.0f}"
+        return f"{r['mean']:+,.0f} [{r.ci_low:+,.0f}, {r.ci_high:+,.0f}]"
+
+    lines = []
+    for (scenario, reference), d in diff.groupby(["scenario", "reference"], sort=False):
+        d = d.set_index("metric")
+        lines.append(f"- **{scenario}** against {reference}: customers lost "
+                     f"{part(d, 'churned')}; year-one revenue {part(d, 'revenue_year1')} and "
+                     f"profit {part(d, 'profit_year1')}; NPV of profit over {years:g} years "
+                     f"{part(d, 'npv_profit')}.")
+    return lines
+
+
 def markdown(ctx, drawn: set[str], skipped: dict[str, str]) -> str:
     runs, info = ctx.runs, ctx.info
     name = info["experiment"] or ctx.study.name
@@ -268,6 +287,10 @@ def markdown(ctx, drawn: set[str], skipped: dict[str, str]) -> str:
         r = runs[runs.scenario == scenario]
         lines.append(f"| {scenario} | " + " | ".join(_cell(r[c], f) for c, _, f in TABLE)
                      + " |")
+    if not ctx.diff.empty:
+        years = round(float(runs.days.max()) / 365.0, 1)
+        lines += ["", "## Answers", "", "Each scenario minus its reference on the same seeds, "
+                  "mean [95% CI]:", ""] + answers(ctx.diff, years)
     lines += ["", "## Paired differences against the reference (same seeds)", ""]
     if ctx.diff.empty:
         lines.append("None: no scenario has a reference scenario (see the baseline above).")

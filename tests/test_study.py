@@ -152,6 +152,13 @@ def test_report_writes_every_figure_and_the_tables(tiny_study):
     # paired against the baseline policy at the same staffing, seed by seed
     assert "| understaffed staffing_factor=0.35 | baseline staffing_factor=0.35 | churned | 2 |" \
         in text
+    # the answer in one sentence per scenario, from the same paired differences
+    diff = report.differences(runs, report.scenarios(
+        runs, ["policy", "policy.staffing_factor"], {"policy": "baseline"}))
+    d = diff[diff.scenario == "understaffed staffing_factor=1"].set_index("metric")
+    assert (f"- **understaffed staffing_factor=1** against baseline staffing_factor=1: "
+            f"customers lost {d.loc['churned', 'mean']:+,.0f} [") in text
+    assert f"NPV of profit over 0.2 years {d.loc['npv_profit', 'mean']:+,.0f} [" in text
 
 
 def test_differences_pair_by_seed_against_the_matching_reference(tiny_study):
