@@ -10,8 +10,8 @@ A run directory holds (besides Hydra's ``.hydra/`` when written by ``cxsim-run``
 - ``holds.parquet``: calls that held, by whole minutes on hold (``HOLDS_SCHEMA``; only the
   minutes with calls; the last minute, a week, counts a week or more);
 - ``summary.json``: the model's summary;
-- ``manifest.json``: seed, config hash, parameters, package versions, git revision, wall
-  time and ``"status": "complete"``, written last.
+- ``manifest.json``: seed, config hash, the model code's fingerprint, parameters, package
+  versions, git revision, wall time and ``"status": "complete"``, written last.
 
 Every file is written under a temporary name in the same directory and moved into place with
 ``os.replace``, so a reader never sees half a file; a directory whose manifest is missing or
@@ -60,6 +60,18 @@ HASH_CHARS = 12
 
 
 # -- identity of a run ----------------------------------------------------------------------
+def code_fingerprint(package: Path = Path(__file__).resolve().parent) -> str:
+    """Short SHA-256 of the model's code (every ``.py`` file of the ``sim`` package, by name
+    and content): runs made by different code never share a run directory."""
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:HASH_CHARS]
+
+
+MODEL_CODE = code_fingerprint()
+
+
 def _canonical(obj: Any) -> Any:
     """Parameters as plain JSON values, floats as floats even when written as integers
     (``premium_per_product=1000`` and ``1000.0`` are the same configuration)."""
@@ -78,10 +90,13 @@ def _canonical(obj: Any) -> Any:
     return out
 
 
-def config_hash(params: SimParams) -> str:
-    """Short SHA-256 of every parameter and the seed: the name of the run directory, so the
-    same configuration always lands in the same place (and a finished one can be skipped)."""
-    text = json.dumps(_canonical(params), sort_keys=True, separators=(",", ":"))
+def config_hash(params: SimParams, model_code: str | None = None) -> str:
+    """Short SHA-256 of every parameter, the seed and the model's code (``MODEL_CODE``):
+    the name of the run directory, so the same configuration run by the same code always
+    lands in the same place (and a finished one can be skipped), and a run made before the
+    code changed is never taken for one of today's."""
+    text = json.dumps({"params": _canonical(params), "model_code": model_code or MODEL_CODE},
+                      sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
 
 
@@ -222,6 +237,7 @@ def write_run(run_dir: Path | str, params: SimParams, timeseries: Mapping[str, n
         "policy": params.policy.name,
         "seed": params.seed,
         "config_hash": config_hash(params),
+        "model_code": MODEL_CODE,
         "params": to_dict(params),
         "versions": package_versions(),
         "git": git_revision(),

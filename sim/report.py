@@ -280,7 +280,9 @@ def markdown(ctx, drawn: set[str], skipped: dict[str, str]) -> str:
               f"{_span(runs.days)} days. Swept: "
               f"{', '.join(ctx.dims)} (and the seed). Baseline: "
               + ", ".join(f"{k}={v}" for k, v in info["baseline"].items())
-              + ". Mean [95% CI] across replications.", "",
+              + ". Mean [95% CI] across replications."
+              + (f" Left out: {info['runs_left_out']} run(s) made by other versions of the "
+                 "model's code." if info.get("runs_left_out") else ""), "",
               "| scenario | " + " | ".join(t[1] for t in TABLE) + " |",
               "|---" * (len(TABLE) + 1) + "|"]
     for scenario in ctx.table.index:

@@ -150,18 +150,28 @@ def scenario_label(policy: str, values: Mapping[str, Any]) -> str:
 
 def collect(study_dir: Path | str, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Write ``runs.parquet`` and ``daily.parquet`` of every complete run below
-    ``study_dir`` and return them; the study info (``study.json``) gets the swept parameters.
-    Raises FileNotFoundError when there is no complete run."""
+    ``study_dir`` made by the model code of the most recently finished run, and return them;
+    runs of other code are left out, and counted on stderr and in the study info
+    (``study.json``), which also gets the swept parameters. Raises FileNotFoundError when
+    there is no complete run."""
     study_dir = Path(study_dir)
     run_dirs = sim_io.complete_runs(study_dir)
     if not run_dirs:
         raise FileNotFoundError(f"{study_dir}: no complete run (a run directory is complete "
                                 f"once its {sim_io.MANIFEST} says so)")
+    manifests = [sim_io.read_manifest(d) for d in run_dirs]
+    code = max(manifests, key=lambda m: m.get("finished_utc", "")).get("model_code")
+    kept = [(d, m) for d, m in zip(run_dirs, manifests) if m.get("model_code") == code]
+    left_out = len(run_dirs) - len(kept)
+    if left_out:
+        print(f"collect: {study_dir}: left out {left_out} run(s) made by other versions of "
+              f"the model's code; kept the {len(kept)} made by the newest (model code "
+              f"{code}). Move the others to another directory to report them.",
+              file=sys.stderr)
     params, summaries, daily = [], [], []
-    for run_dir in tqdm(run_dirs, desc=f"collecting {study_dir.name}", unit="run",
-                        file=sys.stderr,  # disable=None: off when not a terminal
-                        disable=None if progress and len(run_dirs) >= 20 else True):
-        manifest = sim_io.read_manifest(run_dir)
+    for run_dir, manifest in tqdm(kept, desc=f"collecting {study_dir.name}", unit="run",
+                                  file=sys.stderr,  # disable=None: off when not a terminal
+                                  disable=None if progress and len(kept) >= 20 else True):
         params.append(flat_params(manifest["params"]))
         summaries.append({"run": manifest["config_hash"],
                           "run_dir": run_dir.relative_to(study_dir).as_posix(),
@@ -190,7 +200,8 @@ def collect(study_dir: Path | str, progress: bool = True) -> tuple[pd.DataFrame,
     sim_io.write_parquet(study_dir / DAILY, pa.Table.from_pandas(daily_df, preserve_index=False)
                          .replace_schema_metadata(meta))
     info = read_study_info(study_dir)
-    sim_io.write_json(study_dir / STUDY, {**info, "swept": swept})
+    sim_io.write_json(study_dir / STUDY, {**info, "swept": swept, "model_code": code,
+                                          "runs_left_out": left_out})
     return runs, daily_df
 
 

@@ -288,6 +288,18 @@ def test_same_config_and_seed_give_identical_files(one_run, tmp_path):
         pq.read_table(run_dir / sim_io.TIMESERIES).drop(["seed"]))
 
 
+def test_run_identity_includes_the_model_code(tmp_path):
+    """Runs made by different code never share a directory: the config hash covers the
+    fingerprint of the sim package's source, which changes with any file's content."""
+    params = small_params()
+    assert sim_io.config_hash(params) == sim_io.config_hash(params, sim_io.MODEL_CODE)
+    assert sim_io.config_hash(params, "a" * 12) != sim_io.config_hash(params, "b" * 12)
+    (tmp_path / "model.py").write_text("x = 1\n")
+    before = sim_io.code_fingerprint(tmp_path)
+    (tmp_path / "model.py").write_text("x = 2\n")
+    assert sim_io.code_fingerprint(tmp_path) != before
+
+
 def test_config_hash_names_the_configuration_not_the_run_settings():
     base = small_params()
     assert sim_io.config_hash(base) == sim_io.config_hash(small_params())

@@ -161,6 +161,28 @@ def test_report_writes_every_figure_and_the_tables(tiny_study):
     assert f"NPV of profit over 0.2 years {d.loc['npv_profit', 'mean']:+,.0f} [" in text
 
 
+def test_runs_of_other_model_code_are_left_out(tiny_study, tmp_path, capsys):
+    """A study re-run after the model's code changed keeps its old run directories (their
+    names include the code's fingerprint); collection keeps only the newest code's runs and
+    says how many it left out."""
+    root, runs, _ = tiny_study
+    copy = tmp_path / "staffing"
+    shutil.copytree(root, copy)
+    old = sorted((copy / "baseline").iterdir())[0]
+    stale = old.with_name("stale")
+    shutil.copytree(old, stale)
+    manifest = sim_io.read_manifest(stale)
+    manifest.update(model_code="0" * 12, finished_utc="2000-01-01T00:00:00+00:00")
+    manifest["params"]["policy"]["staffing_factor"] = 0.5  # would be a scenario of its own
+    sim_io.write_json(stale / sim_io.MANIFEST, manifest)
+    collected, _ = study.collect(copy, progress=False)
+    assert len(collected) == len(runs) and set(collected.run) == set(runs.run)
+    assert "left out 1 run(s) made by other versions of the model's code" in \
+        capsys.readouterr().err
+    assert study.read_study_info(copy)["runs_left_out"] == 1
+    assert "Left out: 1 run(s)" in report.report(copy, progress=False).read_text()
+
+
 def test_differences_pair_by_seed_against_the_matching_reference(tiny_study):
     root, runs, _ = tiny_study
     table = report.scenarios(runs, ["policy", "policy.staffing_factor"],
