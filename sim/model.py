@@ -178,6 +178,9 @@ def logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
+NOTICE_ROUNDING = 1e-9  # judged rises are compared with min_noticed_rise to this tolerance
+
+
 def kernel_params(params: SimParams, n_reps: int) -> np.ndarray:
     """The kernels' parameter vector (day-independent part; see ``_params_for_day``)."""
     b, mk, pol, pop = params.behaviour, params.market, params.policy, params.population
@@ -213,7 +216,9 @@ def kernel_params(params: SimParams, n_reps: int) -> np.ndarray:
     put("fair_slope", b.fairness_slope)
     put("fair_ref", b.fairness_reference_rise)
     put("expected_rise", b.expected_rise)
-    put("min_noticed", b.min_noticed_rise)
+    # a judged rise within rounding of the threshold counts as at it (not noticed): price
+    # walking's 2% on top of the expected trend must not be decided by the last bit
+    put("min_noticed", b.min_noticed_rise + NOTICE_ROUNDING)
     put("review_shift", b.review_fairness_shift)
     put("query_explained", b.price_query_prob_explained)
     put("query_unexplained", b.price_query_prob_unexplained)

@@ -170,7 +170,7 @@ class BehaviourParams:
     # costs is fair, KKT 1986 [S]): a rise is judged by how far it exceeds this expected
     # rise, (1 + rise) / (1 + expected_rise) - 1. Its size: assumption.
     expected_rise: float = p(0.03, -0.5, 10.0)
-    min_noticed_rise: float = p(0.02, 0.0, 10.0)            # smaller judged rises are not noticed; assumption
+    min_noticed_rise: float = p(0.02, 0.0, 10.0)            # judged rises up to this are not noticed; assumption
     # a rep's review before renewal earns benefit of the doubt (Campbell 1999 [S]): the
     # fairness intercept falls by this much (log-odds). Assumption.
     review_fairness_shift: float = p(1.0, 0.0, 20.0)

@@ -251,6 +251,19 @@ def test_unfair_judgment_weighs_with_the_rise_when_asked():
     assert np.all((weighed > 0.4) & (weighed < 0.55))
 
 
+def test_a_rise_at_the_noticing_threshold_is_not_noticed_whatever_the_rounding():
+    """Price walking of exactly min_noticed_rise on top of the expected trend is not noticed
+    (the price arithmetic's last bit once made most such rises noticed and judged); a
+    walking step above the threshold is."""
+    def rises(walking):
+        params = make(2000, 500, 3, price_walking_per_year=walking)
+        params.population.annual_move_rate = 0.0  # no re-rating: walking is the only rise
+        return int(LoyaltyModel(params).run().timeseries()["price_rises"].sum())
+    threshold = SimParams().behaviour.min_noticed_rise  # 0.02, the policy's walking step
+    assert rises(threshold) == 0
+    assert rises(threshold + 0.01) > 500
+
+
 def test_news_of_unfair_changes_keeps_prospects_away():
     """acquisition_reputation: news of unfair price changes lowers acquisition; at 0 (the
     default) acquisition does not respond."""
