@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from sim import layout as L
-from sim.config import policy_params
+from sim.config import compose, params_from_cfg, policy_params
 from sim.model import LoyaltyModel, logit
 from sim.params import SimParams
 from sim.stats import sem
@@ -51,20 +51,27 @@ def replicate_seed(root: int, replicate: int) -> int:
     return int((int(state[0]) << 31) ^ int(state[1]))
 
 
+def _override(key: str, value) -> str:
+    """A ``key=value`` override as on the command line."""
+    if isinstance(value, bool):
+        return f"{key}={str(value).lower()}"
+    if isinstance(value, str):
+        return f"{key}={value!r}"
+    return f"{key}={value}"
+
+
 def make_params(size: int, days: int, seed: int, policy: str | None = None,
                 journeys: bool = False, **overrides) -> SimParams:
-    """Default parameters with population size, horizon and seed set; ``policy`` names a
-    ``configs/policy`` file; ``overrides`` are ``"group.key": value`` pairs."""
-    p = SimParams()
-    p.population.size, p.horizon_days, p.seed = size, days, seed
-    p.population.journey_sample = size if journeys else 0
+    """The parameters ``cxsim-run`` would compose (and validate) with population size,
+    horizon and seed set; ``policy`` names a ``configs/policy`` file; ``overrides`` are
+    ``"group.key": value`` pairs."""
+    args = [_override("population.size", size), _override("horizon_days", days),
+            _override("seed", seed),
+            _override("population.journey_sample", size if journeys else 0)]
     if policy is not None:
-        for key, value in policy_params(policy).items():
-            setattr(p.policy, key, value)
-    for key, value in overrides.items():
-        group, name = key.split(".")
-        setattr(getattr(p, group), name, value)
-    return p
+        args.append(f"policy={policy}")
+    args += [_override(key, value) for key, value in overrides.items()]
+    return params_from_cfg(compose(args))
 
 
 def run(params: SimParams) -> LoyaltyModel:
