@@ -104,6 +104,7 @@ def _init_one(F, I, pv, seed, i, day, initial):
     I[L.I_ISSUE_SILO, i] = -1
     I[L.I_ISSUE_EFFORT, i] = 0
     I[L.I_ISSUE_NEXT_DAY, i] = -1
+    I[L.I_OPENING_DAY, i] = -1
     I[L.I_UNFAIR_LAST, i] = 0
 
 
@@ -486,10 +487,12 @@ def _callers_by_silo(I, deferred, n_silos):
 
 
 @njit(cache=True)
-def _call_draws(idx, seed, day, day_start, open_minutes, handle_mean, patience_mean,
-                patience_mult, captive_share, callback_accept):
+def _call_draws(I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
+                patience_mean, patience_mult, captive_share, callback_accept):
     """Arrival minute, handling time, patience and callback acceptance for each caller,
-    sorted by arrival. Returns (order, arrival, handle, patience, accepts)."""
+    sorted by arrival: through the day, or within ``opening_minutes`` of opening for a
+    caller whose last call the closing cut off. Returns (order, arrival, handle, patience,
+    accepts)."""
     m = idx.shape[0]
     arrival = np.empty(m)
     handle = np.empty(m)
@@ -497,7 +500,10 @@ def _call_draws(idx, seed, day, day_start, open_minutes, handle_mean, patience_m
     accepts = np.empty(m, np.bool_)
     for k in range(m):
         i = idx[k]
-        arrival[k] = day_start + R.uniform(seed, R.ARRIVAL, i, day, 0) * open_minutes
+        window = open_minutes
+        if I[L.I_OPENING_DAY, i] == day:
+            window = min(opening_minutes, open_minutes)
+        arrival[k] = day_start + R.uniform(seed, R.ARRIVAL, i, day, 0) * window
         handle[k] = R.exponential(seed, R.HANDLE, i, day, 0, handle_mean)
         if R.uniform(seed, R.PATIENCE, i, day, 0) < captive_share:
             patience[k] = np.inf
@@ -509,23 +515,35 @@ def _call_draws(idx, seed, day, day_start, open_minutes, handle_mean, patience_m
 
 
 @njit(cache=True)
-def _silo_day(F, I, idx, seed, day, free_at, open_minutes, handle_mean, patience_mean,
-              patience_mult, captive_share, callback_accept, announce_mode, promised,
-              callback_offered, callback_min_wait):
+def _silo_day(F, I, idx, seed, day, free_at, open_minutes, opening_minutes, handle_mean,
+              patience_mean, patience_mult, captive_share, callback_accept, announce_mode,
+              promised, callback_offered, callback_min_wait):
     """Serve one silo's callers for one day and write each caller's outcome into their
-    columns. Returns the number of callers still waiting (not yet started) at closing."""
+    columns. Nobody holds past closing: a caller's patience is at most the time left until
+    the line closes, so a caller still waiting then (captive ones too) is cut off, as an
+    abandoned call, and may call again the next day, within ``opening_minutes`` of opening
+    (``opening_day``). Agents finish the calls they started
+    after closing, and callbacks keep their place. Returns the backlog: the callers the
+    closing sent away (cut off, or told a wait beyond it) and the callbacks not started by
+    closing."""
     day_start = day * open_minutes
+    closing = day_start + open_minutes
     order, arrival, handle, patience, accepts = _call_draws(
-        idx, seed, day, day_start, open_minutes, handle_mean, patience_mean, patience_mult,
-        captive_share, callback_accept)
+        I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
+        patience_mean, patience_mult, captive_share, callback_accept)
     m = idx.shape[0]
+    closed_on = np.zeros(m, np.bool_)  # their patience outlasts the line
+    for k in range(m):
+        left = closing - arrival[k]
+        if patience[k] > left:
+            patience[k] = left
+            closed_on[k] = True
     outcome = np.empty(m, np.int8)
     hold = np.empty(m)
     told = np.empty(m)
     start = np.empty(m)
     Q._serve_fcfs(arrival, handle, patience, accepts, announce_mode, promised,
                   callback_offered, callback_min_wait, free_at, outcome, hold, told, start)
-    closing = day_start + open_minutes
     backlog = 0
     for k in range(m):
         i = idx[order[k]]
@@ -534,7 +552,10 @@ def _silo_day(F, I, idx, seed, day, free_at, open_minutes, handle_mean, patience
         F[L.F_T_ANNOUNCED, i] = told[k]
         if outcome[k] == Q.CALLBACK:
             F[L.F_T_CALLBACK_WAIT, i] = start[k] - arrival[k]
-        if start[k] > closing:
+        sent_away = closed_on[k] and (outcome[k] == Q.ABANDONED or outcome[k] == Q.BALKED)
+        if sent_away:
+            I[L.I_OPENING_DAY, i] = day + 1
+        if start[k] > closing or sent_away:
             backlog += 1
     return backlog
 

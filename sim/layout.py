@@ -43,6 +43,7 @@ I_FIELDS = (
     "issue_silo",       # silo of the open issue
     "issue_effort",     # contacts + channel switches + transfers so far
     "issue_next_day",   # day of the next contact attempt
+    "opening_day",      # the day after the closing cut off their call (they call at opening), -1
     "unfair_last",      # 1 if the last noticed price change was judged unfair
     "today",            # the day the t_ rows describe (stale: nothing happened today)
     "t_action",         # today's contact: 0 none, 1 phone, 2 rep

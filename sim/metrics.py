@@ -34,7 +34,7 @@ DAILY_COLUMNS = (
     "hold_minutes_p90",
     "hold_minutes_max",
     "broken_promises",        # callers held longer than they were promised
-    "backlog",                # callers waiting past today's closing
+    "backlog",                # callers sent away by today's closing, and callbacks after it
     "issues_opened",
     "issues_resolved",
     "issues_unresolved",      # issues closed unresolved (given up)

@@ -114,7 +114,8 @@ for _matrix, _fields, _cast in (("F", L.F_FIELDS, float), ("I", L.I_FIELDS, int)
 class ServiceSilo(mesa.Agent):
     """A phone queue (billing, claims, retention): staff, handling, first-contact resolution
     and what callers are told. Its agents' next-free times (a min-heap, business minutes)
-    carry the backlog from one day to the next."""
+    carry their work from one day to the next; callers still holding at closing are cut
+    off (``sim.kernels._silo_day``)."""
 
     def __init__(self, model: "LoyaltyModel", index: int, name: str) -> None:
         super().__init__(model)
@@ -145,7 +146,7 @@ class ServiceSilo(mesa.Agent):
                 "honest": Q.ANNOUNCE_HONEST}[pol.promise]
         self.backlog = K._silo_day(
             m.F, m.I, self.served_idx, m.seed, day, self.free_at, self.open_minutes,
-            self.cfg.handle_minutes, b.patience_minutes_mean,
+            b.retry_at_opening_minutes, self.cfg.handle_minutes, b.patience_minutes_mean,
             b.position_patience_multiplier if pol.announce_position else 1.0,
             b.captive_share, b.callback_accept, mode, pol.promised_wait_minutes,
             pol.callback, b.callback_min_wait_minutes)

@@ -119,6 +119,10 @@ class BehaviourParams:
     # implemented as a patience multiplier. Magnitude: assumption.
     position_patience_multiplier: float = p(2.0, 1.0, 100.0)
     retry_after_abandon: float = p(0.85, 0.0, 1.0)          # call back next day after abandoning; assumption
+    # nobody holds past closing: callers still holding are cut off, and those who call again
+    # the next day do so within this many minutes of opening (the backlog is at the front
+    # of the next day's queue). Assumption.
+    retry_at_opening_minutes: float = p(30.0, 0.0, 1440.0)
     retry_after_unresolved: float = p(0.80, 0.0, 1.0)       # contact again when not resolved; assumption
     max_contacts: int = p(4, 1, 50)                         # give up after this many contacts; assumption
     low_effort_max: int = p(1, 1, 50)                       # contacts+switches+transfers counted as low effort; assumption

@@ -2,7 +2,9 @@
 
 Time runs in *business minutes*: day d of a silo open H hours covers [60*H*d, 60*H*(d+1)).
 The servers' next-free times persist from one day to the next, so a backlog carries over:
-callers who arrive when every agent is committed past closing are served the next day.
+callers who arrive when every agent is committed past closing are served the next day
+(the model caps each caller's patience at the time left until closing, so in the model only
+callbacks are served on a later day: ``sim.kernels._silo_day``).
 
 For each caller in arrival order, the wait they would get if they stay is exactly
 ``w = max(0, earliest free server - arrival)``, because under FCFS only callers ahead of them

@@ -12,7 +12,9 @@ What is different, on purpose (these are Erlang's assumptions, not the model's):
   at each opening (memorylessness makes the restart exact), instead of the model's customers
   calling when an issue arises;
 - handling and patience are exponential with fixed means; ``patience_minutes=None`` means
-  callers never hang up (Erlang C); no captive callers, no position announcements.
+  callers never hang up (Erlang C); no captive callers, no position announcements;
+- callers may hold past closing (the model cuts them off at closing), so the queue runs in
+  continuous business time as Erlang's steady state assumes.
 
 Random numbers: stream ``sim.rng.SILO_ALONE``, keyed (seed, SILO_ALONE, caller j of the day,
 day, k) with k = 0 for the gap before caller j, 1 for their handling time, 2 for their

@@ -330,6 +330,10 @@ def test_price_letter_floods_the_lines():
     assert tl["price_rises"][20] > 0.9 * tl["active"][19]
     assert letter.summary()["hold_minutes_max"] > 8 * 60
     assert renewal.summary()["hold_minutes_max"] < 8 * 60
+    # nobody holds past closing: the callers still holding are sent away, to call again
+    day = letter.params.silos.billing.open_hours * 60
+    assert letter.summary()["hold_minutes_max"] <= day
+    assert tl["backlog"][20] > 100 and tr["backlog"][20] < 10
     # the letter raised every premium once: revenue jumps that day and stays up
     assert tl["revenue"][21] > 1.1 * tl["revenue"][19]
 
@@ -348,7 +352,9 @@ def test_cutting_staff_lengthens_holds():
 
 
 def test_broken_two_hour_promise_hurts_more_than_honest_long_wait():
-    flood = dict(staffing_factor=0.35, incident_day=20, incident_issue_multiplier=4.0,
+    # nobody holds overnight, so an 8-hour hold needs a day's queue of 8 hours: issues at
+    # 8 times their rate for 5 days with staff cut to 35%
+    flood = dict(staffing_factor=0.35, incident_day=20, incident_issue_multiplier=8.0,
                  incident_days=5)
     broken = LoyaltyModel(make(10000, 90, 2, promise="fixed", promised_wait_minutes=120.0,
                                **flood)).run()
