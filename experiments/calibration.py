@@ -42,11 +42,13 @@ SWEEPS = (
     # how strongly customers must answer an unfair rise before the silent hike stops paying
     ("behaviour.beta_unfair", (0.0, DEFAULT, 2.0, 3.0, 4.0)),
     ("behaviour.unfair_full_rise", (DEFAULT, 0.1, 0.2, 0.3)),
+    ("behaviour.unfair_exit_next_renewal", (DEFAULT, 0.25, 0.5, 0.75, 1.0)),
     ("policy.price_walking_per_year", (0.01, 0.02, 0.04)),  # 0.02: policy price_walking
 )
 # parameters of the response to a price rise: their rows measure renewal semi-elasticities
 # and the silent hike against the baseline
-PRICE_RESPONSE = ("behaviour.beta_price", "behaviour.beta_unfair", "behaviour.unfair_full_rise")
+PRICE_RESPONSE = ("behaviour.beta_price", "behaviour.beta_unfair", "behaviour.unfair_full_rise",
+                  "behaviour.unfair_exit_next_renewal")
 
 
 def sweep_values(key: str, values: tuple) -> tuple:

@@ -105,6 +105,7 @@ def _init_one(F, I, pv, seed, i, day, initial):
     I[L.I_ISSUE_EFFORT, i] = 0
     I[L.I_ISSUE_NEXT_DAY, i] = -1
     I[L.I_OPENING_DAY, i] = -1
+    I[L.I_EXIT_DAY, i] = -1
     I[L.I_UNFAIR_LAST, i] = 0
 
 
@@ -210,6 +211,11 @@ def _judge(F, I, pv, seed, i, day, seen, expected, explanation, reviewed, slot):
         F[L.F_ATTITUDE, i] += weight * pv[L.P_UNFAIR_ATTITUDE]
         I[L.I_UNFAIR_LAST, i] = 1
         I[L.I_T_UNFAIR, i] = 1
+        if pv[L.P_EXIT_NEXT] > 0.0 and \
+                R.uniform(seed, R.FAIRNESS, i, day, slot + 2) < pv[L.P_EXIT_NEXT]:
+            # leave at the next renewal after today
+            ahead = (I[L.I_RENEWAL_DOY, i] - day % 365) % 365
+            I[L.I_EXIT_DAY, i] = day + (ahead if ahead > 0 else 365)
     else:
         I[L.I_UNFAIR_LAST, i] = 0
         I[L.I_T_UNFAIR, i] = 0
@@ -669,9 +675,11 @@ def _churn(F, I, pv, seed, i, day, renewal):
     if renewal:
         h += pv[L.P_H_RENEWAL]
     p_leave = 1.0 - math.exp(-h * math.exp(eta))
-    if R.uniform(seed, R.CHURN, i, day, 0) >= p_leave:
+    planned = renewal and I[L.I_EXIT_DAY, i] == day  # decided at an unfair change
+    if not planned and R.uniform(seed, R.CHURN, i, day, 0) >= p_leave:
         return False
     _touch(F, I, i, day)
+    I[L.I_EXIT_DAY, i] = -1
     if pv[L.P_RETENTION_SAVE] > 0.0 and \
             R.uniform(seed, R.RETENTION, i, day, 0) < pv[L.P_RETENTION_SAVE]:
         I[L.I_T_SAVED, i] = 1
@@ -688,6 +696,8 @@ def _churn(F, I, pv, seed, i, day, renewal):
         reason, best = 2, social
     if family > best:
         reason, best = 3, family
+    if planned:
+        reason = 0  # the price change they judged unfair
     I[L.I_ACTIVE, i] = 0
     I[L.I_DAY_LEFT, i] = day
     I[L.I_REASON, i] = reason

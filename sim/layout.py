@@ -45,6 +45,7 @@ I_FIELDS = (
     "issue_next_day",   # day of the next contact attempt
     "opening_day",      # the day after the closing cut off their call (they call at opening), -1
     "unfair_last",      # 1 if the last noticed price change was judged unfair
+    "exit_day",         # the renewal day on which they have decided to leave, -1 none
     "today",            # the day the t_ rows describe (stale: nothing happened today)
     "t_action",         # today's contact: 0 none, 1 phone, 2 rep
     "t_issue_new",      # 1 if an issue opened today (silo in issue_silo)
@@ -79,7 +80,7 @@ PV_FIELDS = (
     # renewal and price
     "inflation", "move_rate", "region_cost_sd", "regions", "hike", "hike_active", "letter_day",
     "hike_target", "walking", "cap", "review", "review_discount", "review_attitude",
-    "explanation", "routine_explanation", "unfair_attitude", "unfair_full_rise",
+    "explanation", "routine_explanation", "unfair_attitude", "unfair_full_rise", "exit_next",
     "fair_a_cost",
     "fair_a_unexplained", "fair_a_lock_in", "fair_slope",
     "fair_ref", "expected_rise", "min_noticed", "review_shift", "query_explained",

@@ -211,6 +211,7 @@ def kernel_params(params: SimParams, n_reps: int) -> np.ndarray:
     put("routine_explanation", motive[pol.routine_explanation])
     put("unfair_attitude", b.unfair_attitude)
     put("unfair_full_rise", b.unfair_full_rise)
+    put("exit_next", b.unfair_exit_next_renewal)
     put("fair_a_cost", logit(b.unfair_share_cost))
     put("fair_a_unexplained", logit(b.unfair_share_unexplained))
     put("fair_a_lock_in", logit(b.unfair_share_lock_in))

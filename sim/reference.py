@@ -155,6 +155,9 @@ def judge(c, day, k, seen, expected, explanation, reviewed, slot):
         c.unfair = max(c.unfair, weight)
         c.attitude = c.attitude + weight * k.unfair_attitude
     c.unfair_last = c.t_unfair = int(unfair)
+    if unfair and k.exit_next > 0.0 and _draw(c, FAIRNESS, day, slot + 2) < k.exit_next:
+        ahead = (c.renewal_doy - day % 365) % 365  # leave at the next renewal after today
+        c.exit_day = day + (ahead if ahead > 0 else 365)
     explained = explanation == 1 or reviewed
     q = k.query_explained if explained else k.query_unexplained
     if not c.issue_open and _draw(c, PRICE_QUERY, day, slot) < q:
@@ -282,8 +285,10 @@ def decide_churn(c, day, k):
         + social + family
     hazard = k.h_day + (k.h_renewal if c.t_renewal == 1 else 0.0)
     p_leave = 1.0 - math.exp(-hazard * math.exp(eta))
-    if _draw(c, CHURN, day) >= p_leave:
+    planned = c.t_renewal == 1 and c.exit_day == day  # decided at an unfair change
+    if not planned and _draw(c, CHURN, day) >= p_leave:
         return
+    c.exit_day = -1
     if k.retention_save > 0.0 and _draw(c, RETENTION, day) < k.retention_save:
         c.t_saved = 1
         c.premium = c.premium * (1.0 - k.retention_discount)
@@ -295,6 +300,8 @@ def decide_churn(c, day, k):
     for value, code in terms:
         if value > best:
             reason, best = code, value
+    if planned:
+        reason = REASON_PRICE  # the price change they judged unfair
     c.active = 0
     c.day_left = day
     c.reason = reason

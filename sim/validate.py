@@ -525,7 +525,12 @@ SILENT_HIKE_OPEN = (
     "revenue negative before three-year profit: a departure costs its whole premium in "
     "revenue but only its margin in profit. So no strength of that answer gives both "
     "halves of the target; they need hiked customers who pay through year one and leave "
-    "later, which no sourced mechanism here produces.")
+    "later, which no sourced mechanism here produces. Such a delayed exit, switched on "
+    "(behaviour.unfair_exit_next_renewal, off by default, no source), does not turn the "
+    "sign within three years either: even if every customer who judged the hike unfair "
+    "left at their next renewal, the hike adds 1.1% to three-year profit (15,000 "
+    "customers x 3 seeds); over five years its yearly profit turns negative from year "
+    "three, and its five-year NPV is about zero (10,000 customers x 2 seeds).")
 
 
 @register("silent_hike")

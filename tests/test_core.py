@@ -49,7 +49,7 @@ def test_compiled_and_python_streams_agree():
      {"unfair_full_rise": 0.2}),  # capped rises: unfair judgments of partial weight
     (dict(price_change=0.6, price_target="all", price_change_by="letter",
           price_change_from_day=40, review_call=True, staffing_factor=0.5, promise="fixed"),
-     {}),
+     {"unfair_exit_next_renewal": 0.5}),  # exits planned at the letter, taken at renewals
 ])
 def test_kernel_equals_reference(policy, behaviour):
     params = make(size=300, days=150, seed=11, **policy)
@@ -262,6 +262,29 @@ def test_a_rise_at_the_noticing_threshold_is_not_noticed_whatever_the_rounding()
     threshold = SimParams().behaviour.min_noticed_rise  # 0.02, the policy's walking step
     assert rises(threshold) == 0
     assert rises(threshold + 0.01) > 500
+
+
+def test_an_exit_decided_at_an_unfair_change_is_taken_at_the_next_renewal():
+    """behaviour.unfair_exit_next_renewal: customers who judge a letter's +60% unfair and
+    decide to leave do so at their next renewal (not before), for the price."""
+    def run(share):
+        params = make(3000, 400, 5, price_change=0.6, price_target="all",
+                      price_change_by="letter", price_change_from_day=10)
+        params.behaviour.unfair_exit_next_renewal = share
+        return LoyaltyModel(params).run()
+    off, on = run(0.0), run(1.0)
+    n = on.n_initial
+    left_off, left_on = off.I[L.I_DAY_LEFT, :n], on.I[L.I_DAY_LEFT, :n]
+    # identical until the first renewal after the letter
+    assert np.array_equal(left_off[(left_off >= 0) & (left_off <= 10)],
+                          left_on[(left_on >= 0) & (left_on <= 10)])
+    due = on.I[L.I_EXIT_DAY, :n]
+    assert not np.any((on.I[L.I_ACTIVE, :n] == 1) & (due >= 0) & (due < 400))  # all carried out
+    extra = (left_on >= 0) & (left_off < 0)
+    assert extra.sum() > 0.3 * n
+    at_renewal = left_on[extra] % 365 == on.I[L.I_RENEWAL_DOY, :n][extra]
+    assert at_renewal.mean() > 0.8
+    assert np.mean(on.I[L.I_REASON, :n][extra][at_renewal] == 0) > 0.95  # price
 
 
 def test_news_of_unfair_changes_keeps_prospects_away():
