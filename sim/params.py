@@ -194,9 +194,8 @@ class BehaviourParams:
     unfair_full_rise: float = p(0.0, 0.0, 10.0)
     # share of customers judging a price change unfair who decide then to leave at their
     # next renewal (they have paid or committed for the year and switch when it ends):
-    # a delayed exit, on top of the hazard. No source: 0 (off) by default; the silent hike
-    # lowers three-year profit only when this is large (experiments/calibration.py).
-    # Assumption.
+    # a delayed exit, on top of the hazard. No source: 0 (off) by default; even at 1 the
+    # silent hike still adds to three-year profit (experiments/calibration.py). Assumption.
     unfair_exit_next_renewal: float = p(0.0, 0.0, 1.0)
     # --- churn hazard (proportional hazards, one linear predictor) ----------------------
     # annual retention about 90%; single products about 83%, bundles about 95% (J.D. Power
