@@ -528,10 +528,9 @@ def _silo_day(F, I, idx, seed, day, free_at, open_minutes, opening_minutes, hand
     columns. Nobody holds past closing: a caller's patience is at most the time left until
     the line closes, so a caller still waiting then (captive ones too) is cut off, as an
     abandoned call, and may call again the next day, within ``opening_minutes`` of opening
-    (``opening_day``). Agents finish the calls they started
-    after closing, and callbacks keep their place. Returns the backlog: the callers the
-    closing sent away (cut off, or told a wait beyond it) and the callbacks not started by
-    closing."""
+    (``opening_day``). Agents finish the calls they started after closing, and callbacks
+    keep their place. Returns the backlog: the callers the closing sent away (cut off, or
+    told a wait beyond it) and the callbacks not started by closing."""
     day_start = day * open_minutes
     closing = day_start + open_minutes
     order, arrival, handle, patience, accepts = _call_draws(
