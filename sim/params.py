@@ -210,8 +210,10 @@ class BehaviourParams:
     renewal_hazard_share: float = p(0.7, 0.0, 1.0)          # share of the annual hazard falling at renewal; assumption
     beta_attitude: float = p(1.2, 0.0, 20.0)                # log-hazard per unit of attitude below its mean; assumption
     # log-hazard per log price gap to rivals; assumption. Alone (no judgment, no billing
-    # query) it gives a renewal semi-elasticity of about -1.3, near the second-hand band of
-    # -1.5 to -3 [S?]; cxsim-validate's renewal_elasticity check measures the whole response.
+    # query) it gives a renewal semi-elasticity of about -1.0 (4 x 60,000 customers, with
+    # beta_unfair, unfair_attitude and the query probabilities at 0), a little flatter than
+    # the second-hand band of -1.5 to -3 [S?]; cxsim-validate's renewal_elasticity check
+    # measures the whole response.
     beta_price: float = p(1.0, 0.0, 20.0)
     beta_unfair: float = p(1.0, 0.0, 20.0)                  # log-hazard with a fresh unfair price change; assumption
     # share of a bundle's stickiness (the products term) that a fresh unfair price change

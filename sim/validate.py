@@ -447,7 +447,8 @@ def check_contagion(settings: Settings) -> list[CheckResult]:
 
 ELASTICITY_OPEN = (
     "The model's response to a rise is steeper than the band. The price term alone gives "
-    "about -1.3 (measured with the judgment and the billing queries switched off); a 10% "
+    "about -1.0 (4 x 60,000 customers, with beta_unfair, unfair_attitude and the billing "
+    "queries at 0); a 10% "
     "rise is also noticed (it exceeds the expected cost trend), so it is judged: unfair by "
     "about 12% (cost-explained) or 59% (unexplained) of customers (KKT shares), each unfair "
     "judgment adding beta_unfair and an attitude hit, and it prompts billing queries (10% / "
