@@ -17,12 +17,14 @@ policies run with the same replicate seed are paired (common random numbers).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 from numba import njit
+from omegaconf import DictConfig
 
 from sim import layout as L
 from sim.config import compose, params_from_cfg, policy_params
@@ -60,18 +62,25 @@ def _override(key: str, value) -> str:
     return f"{key}={value}"
 
 
+@functools.lru_cache(maxsize=256)
+def _composed(args: tuple[str, ...]) -> DictConfig:
+    return compose(list(args))
+
+
 def make_params(size: int, days: int, seed: int, policy: str | None = None,
                 journeys: bool = False, **overrides) -> SimParams:
     """The parameters ``cxsim-run`` would compose (and validate) with population size,
     horizon and seed set; ``policy`` names a ``configs/policy`` file; ``overrides`` are
-    ``"group.key": value`` pairs."""
+    ``"group.key": value`` pairs. Replicates differ only by seed, a plain top-level
+    integer: their config is composed once and the seed set on a copy."""
     args = [_override("population.size", size), _override("horizon_days", days),
-            _override("seed", seed),
             _override("population.journey_sample", size if journeys else 0)]
     if policy is not None:
         args.append(f"policy={policy}")
     args += [_override(key, value) for key, value in overrides.items()]
-    return params_from_cfg(compose(args))
+    cfg = _composed(tuple(args)).copy()
+    cfg.seed = seed
+    return params_from_cfg(cfg)
 
 
 def run(params: SimParams) -> LoyaltyModel:
