@@ -27,7 +27,7 @@ from numba import njit
 from omegaconf import DictConfig
 
 from sim import layout as L
-from sim.config import compose, params_from_cfg, policy_params
+from sim.config import compose, params_from_cfg
 from sim.model import LoyaltyModel, logit
 from sim.params import SimParams
 from sim.stats import sem
@@ -434,3 +434,11 @@ def silent_hike_pair(base: LoyaltyModel, hike: LoyaltyModel) -> dict:
         "margin_per_hiked_customer": float(np.mean(margin_base[hiked])) if hiked.any() else 0.0,
         "acquired_base": sb["acquired"], "acquired_hike": sh["acquired"],
     }
+
+
+def silent_hike_changes(pairs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Year-one revenue and three-year NPV of profit changes, in % of the baseline, one per
+    ``silent_hike_pair``."""
+    rev = np.array([100 * p["revenue_year1_change"] / p["revenue_year1_base"] for p in pairs])
+    npv = np.array([100 * p["npv_change"] / p["npv_base"] for p in pairs])
+    return rev, npv

@@ -539,8 +539,7 @@ def check_silent_hike(settings: Settings) -> list[CheckResult]:
     """A silent hike raises year-one revenue and lowers multi-year profit (the story)."""
     from sim import calibration as C
     pairs = [C.silent_hike_pair(b, h) for b, h in _calib_runs(settings.quick, settings.seed)]
-    rev = np.array([100 * p["revenue_year1_change"] / p["revenue_year1_base"] for p in pairs])
-    npv = np.array([100 * p["npv_change"] / p["npv_base"] for p in pairs])
+    rev, npv = C.silent_hike_changes(pairs)
     k = len(pairs)
 
     def se(x: np.ndarray) -> float | None:
