@@ -23,7 +23,7 @@ seed given) and prints ONE JSON line:
 Timings are measurements of this machine at this moment; nothing here asserts them.
 
     cxsim-bench --customers 1000000 --days 365 --threads 2 --compare-reference
-    python -m sim.bench --customers 1000000 --days 365 --threads 1
+    python -m sim.runs.bench --customers 1000000 --days 365 --threads 1
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ import time
 
 import numba
 
-from sim.model import LoyaltyModel
-from sim.params import SimParams
+from sim.core.model import LoyaltyModel
+from sim.core.params import SimParams
 
 
 def _params(customers: int, days: int, seed: int) -> SimParams:

@@ -1,7 +1,7 @@
 """The specification of a customer's daily decisions: slow, readable, one customer at a time.
 
-``morning`` and ``evening`` do for one ``Customer`` agent what ``sim.kernels._morning`` and
-``sim.kernels._evening`` do for every customer at once. They read and write the agent's
+``morning`` and ``evening`` do for one ``Customer`` agent what ``sim.core.kernels._morning`` and
+``sim.core.kernels._evening`` do for every customer at once. They read and write the agent's
 named attributes and draw from the same counter-based streams, in plain Python, so the
 kernel can be tested against them for bit-identical results (``tests/test_reference.py``).
 Derived parameters (decay factors, fairness intercepts, hazards) are read by name from the
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 
-from sim import layout as L
-from sim import queue as Q
-from sim.rng import (CALLBACK, CHANNEL, CHURN, FAIRNESS, ISSUE, ISSUE_SILO, MOVE,  # noqa: F401
+from sim.core import layout as L
+from sim.core import queue as Q
+from sim.core.rng import (CALLBACK, CHANNEL, CHURN, FAIRNESS, ISSUE, ISSUE_SILO, MOVE,  # noqa: F401
                      OUTREACH, PRICE_QUERY, RESOLVE, RETENTION, RETRY, SELF_SERVICE,
                      normal_py, uniform_py)
 

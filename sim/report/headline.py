@@ -14,7 +14,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sim import cli, report
+from sim.report import report
+from sim.runs import cli
 
 EXPERIMENT = "headline"
 

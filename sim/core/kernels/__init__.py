@@ -1,13 +1,13 @@
 """Numba kernels: every customer's decisions for one simulated day, over arrays.
 
 Arrays and parameters in, arrays out, nothing else: no Mesa, no Hydra, no file I/O. State is
-``F`` (float64, NF x slots) and ``I`` (int32, NI x slots), rows named in ``sim.layout``;
-``pv`` is the parameter vector (``sim.layout.P_*``). Every random number is a counter-based
-draw keyed by (seed, stream, customer, day, k) (``sim.rng``), so a customer's luck does not
+``F`` (float64, NF x slots) and ``I`` (int32, NI x slots), rows named in ``sim.core.layout``;
+``pv`` is the parameter vector (``sim.core.layout.P_*``). Every random number is a counter-based
+draw keyed by (seed, stream, customer, day, k) (``sim.core.rng``), so a customer's luck does not
 depend on thread count, processing order or what other customers did.
 
 Day stamps: today's rows (``t_*``) are valid only where ``I[today]`` holds the day
-(``sim.layout``). ``_morning`` runs every customer's morning in parallel chunks and, for the
+(``sim.core.layout``). ``_morning`` runs every customer's morning in parallel chunks and, for the
 customers whose evening waits for no rep or silo (most of them), their evening too; a
 customer nothing happens to reads and writes no today's row at all. It returns the day's
 lists in customer order: the customers something happened to (``touched``, stamped), and
@@ -23,7 +23,7 @@ rewritten, and a quiet customer's churn draw is settled against a bound without 
 (``_churn_screen``); none of this changes a result (``tests/test_bench.py``,
 ``tests/test_core.py``).
 
-``sim.reference`` is the slow, readable specification of ``_morning`` and ``_evening``; the
+``sim.core.reference`` is the slow, readable specification of ``_morning`` and ``_evening``; the
 tests hold the two to bit-identical results.
 """
 
@@ -34,12 +34,12 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from sim import layout as L
-from sim import queue as Q
-from sim import rng as R
+from sim.core import layout as L
+from sim.core import queue as Q
+from sim.core import rng as R
 
 N_COUNT_CHUNKS = 64  # chunks of customers for parallel passes whose results are order-free
-OTHER = 4  # index of "other" in sim.metrics.REASONS (price, service, contagion, cascade, other)
+OTHER = 4  # index of "other" in sim.core.metrics.REASONS (price, service, contagion, cascade, other)
 
 
 @njit(cache=True)
@@ -823,7 +823,7 @@ N_DAY_SUMS = 32
 @njit(cache=True)
 def _day_sums(F, I, n, promoter, detractor, out):
     """Today's counts and sums over customers [0, n) into ``out`` (see
-    ``sim.model.LoyaltyModel._collect`` for the order), every customer's today's rows read
+    ``sim.core.model.LoyaltyModel._collect`` for the order), every customer's today's rows read
     as they stand (stamp them first: ``_settle``). The model counts today's events from
     the stamped customers only (``_morning``'s touched); this is its specification."""
     _today_counts(I, np.arange(n), out)

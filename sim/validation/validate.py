@@ -16,7 +16,7 @@ too noisy to fail is not evidence). Direction rows (``rule`` "above" or "below")
 when the simulated value lies on the claimed side of ``expected`` by more than 3 SE.
 
 The calibration checks (the full model against the stylized facts in MODEL-NOTES.md,
-measured by ``sim.calibration``) follow the queueing and CLV checks. A row with
+measured by ``sim.validation.calibration``) follow the queueing and CLV checks. A row with
 ``open_target`` set is a known open target: it is reported with its verdict (usually
 "fail") and the reason, but does not make ``main`` exit non-zero.
 """
@@ -36,10 +36,10 @@ from typing import Callable
 import numpy as np
 from numba import njit
 
-from sim import analytic as A
-from sim import rng as R
-from sim.silo_sim import simulate_silo
-from sim.stats import sem
+from sim.validation import analytic as A
+from sim.core import rng as R
+from sim.validation.silo_sim import simulate_silo
+from sim.report.stats import sem
 
 
 @dataclass(frozen=True)
@@ -286,7 +286,7 @@ SRC_STORY = "Seed 001 story; MODEL-NOTES calibration target (the Complex's trade
 @functools.lru_cache(maxsize=4)
 def _calib_runs(quick: bool, seed: int) -> tuple:
     """Paired replicate runs (baseline with every initial customer's journey, silent hike)."""
-    from sim import calibration as C
+    from sim.validation import calibration as C
     size = CALIB_SIZE[quick]
     pairs = []
     for r in range(CALIB_REPLICATES[quick]):
@@ -310,7 +310,7 @@ def _runs_note(settings: Settings) -> str:
 @register("retention")
 def check_retention(settings: Settings) -> list[CheckResult]:
     """Baseline annual retention about 90%; bundles about 95%, single products about 83%."""
-    from sim import calibration as C
+    from sim.validation import calibration as C
     ends = [C.Ends.of(m) for m in _base_models(settings)]
     note = (f"{_runs_note(settings)}. Annual retention = exp(-365 x departures / "
             "customer-days), customers who joined during the run included; SE clustered by "
@@ -332,8 +332,8 @@ KKT_SHOVEL_RISE = 20.0 / 15.0 - 1.0
 @register("fairness")
 def check_fairness(settings: Settings) -> list[CheckResult]:
     """KKT: share judging a rise unfair, cost-explained < unexplained < exploiting lock-in."""
-    from sim import calibration as C
-    from sim.params import BehaviourParams
+    from sim.validation import calibration as C
+    from sim.core.params import BehaviourParams
     rise = BehaviourParams().fairness_reference_rise
     seed = C.replicate_seed(settings.seed, 100)
     shares = {m: C.unfair_share(FAIRNESS_SIZE, seed, rise, m) for m in ("cost", "none", "lock_in")}
@@ -373,7 +373,7 @@ GARTNER_STAY = {"low-effort resolved": 0.61, "high-effort resolved": 0.37, "unre
 @register("service_outcomes")
 def check_service_outcomes(settings: Settings) -> list[CheckResult]:
     """Stay-or-go after a service issue: low effort > high effort > unresolved (Gartner)."""
-    from sim import calibration as C
+    from sim.validation import calibration as C
     g = C.issue_outcome_hazards(_base_models(settings), ISSUE_WINDOW_DAYS)
     hr, se_log = g["hazard_ratio"], g["se_log_hr"]
     anchor = GARTNER_STAY["low-effort resolved"]
@@ -412,8 +412,8 @@ def check_service_outcomes(settings: Settings) -> list[CheckResult]:
 @register("contagion")
 def check_contagion(settings: Settings) -> list[CheckResult]:
     """A social tie's defection raises the hazard about 1.8x, decaying over about a month."""
-    from sim import calibration as C
-    from sim.params import BehaviourParams
+    from sim.validation import calibration as C
+    from sim.core.params import BehaviourParams
     loyal_years = BehaviourParams().loyal_years
     obs, exp_, days, _ = C.contagion_tallies(_base_models(settings), CONTAGION_WINDOW_DAYS,
                                              loyal_years)
@@ -467,7 +467,7 @@ ELASTICITY_OPEN = (
 @register("renewal_elasticity")
 def check_renewal_elasticity(settings: Settings) -> list[CheckResult]:
     """Renewal price semi-elasticity about -1.5 to -3 (second-hand)."""
-    from sim import calibration as C
+    from sim.validation import calibration as C
     size = ELASTICITY_SIZE[settings.quick]
     seed = C.replicate_seed(settings.seed, 200)
     rows = []
@@ -492,7 +492,7 @@ def check_renewal_elasticity(settings: Settings) -> list[CheckResult]:
 @register("price_walking")
 def check_price_walking(settings: Settings) -> list[CheckResult]:
     """Price walking: long-tenure customers pay margins tens of points above new ones."""
-    from sim import calibration as C
+    from sim.validation import calibration as C
     size = WALKING_SIZE[settings.quick]
     w = C.loyalty_penalty(size, C.replicate_seed(settings.seed, 300))
     note = (f"Policy price_walking (+{w['walking_per_year']:.1%} per year of tenure at each "
@@ -537,7 +537,7 @@ SILENT_HIKE_OPEN = (
 @register("silent_hike")
 def check_silent_hike(settings: Settings) -> list[CheckResult]:
     """A silent hike raises year-one revenue and lowers multi-year profit (the story)."""
-    from sim import calibration as C
+    from sim.validation import calibration as C
     pairs = [C.silent_hike_pair(b, h) for b, h in _calib_runs(settings.quick, settings.seed)]
     rev, npv = C.silent_hike_changes(pairs)
     k = len(pairs)
@@ -627,7 +627,7 @@ def _read_csv(path: Path) -> dict[str, np.ndarray]:
 def plot_erlang_a(table: Path, out: Path) -> list[Path]:
     """Figure from the sweep table only: mean hold and abandonment against load, simulated
     (95% intervals) vs Erlang A (and Erlang C, which ignores abandonment)."""
-    from sim.plotting import OKABE_ITO, save  # sets the Agg backend
+    from sim.report.plotting import OKABE_ITO, save  # sets the Agg backend
     import matplotlib.pyplot as plt
 
     t = _read_csv(table)
@@ -709,7 +709,7 @@ def write_report(rows: list[CheckResult], out: Path, settings: Settings, seconds
         "calibration checks as stated in each note (clustered by household, Poisson counts "
         "of departures, binomial shares, paired customers or paired replicate runs).",
         "",
-        f"Silo set-up (`sim.silo_sim.simulate_silo`, the model's FCFS kernel and persistent "
+        f"Silo set-up (`sim.validation.silo_sim.simulate_silo`, the model's FCFS kernel and persistent "
         f"server heap): Poisson arrivals, exponential handling (mean {HANDLE_MINUTES:g} min) "
         f"and patience (mean {PATIENCE_MINUTES:g} min, or none for Erlang C), open "
         f"{OPEN_HOURS:g} business hours a day with the backlog carried over, first "

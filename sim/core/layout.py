@@ -6,7 +6,7 @@ one row per named field, one column per customer slot. The kernel sweeps rows; t
 Rows whose names start with ``t_`` describe what happened to the customer *today*; they
 are valid only where ``today`` holds the current day (day stamps): a customer's first event
 of a day resets them to "nothing happened" and stamps the day, and a customer with a stale
-stamp had nothing happen today, whatever the rows still hold (``sim.kernels._touch``;
+stamp had nothing happen today, whatever the rows still hold (``sim.core.kernels._touch``;
 ``LoyaltyModel.settle`` resets every stale row, as the reference's mornings do). Kernel
 parameters travel in one float64 vector indexed by the ``P_*`` constants. Only plain
 integers here, so numba treats them as compile-time constants.
@@ -51,7 +51,7 @@ I_FIELDS = (
     "t_issue_new",      # 1 if an issue opened today (silo in issue_silo)
     "t_ss",             # self-service today: -1 none, 0 failed, 1 resolved
     "t_rep",            # rep today: -1 none, 0 helped+resolved, 1 helped, 2 handed off, 3 ignored
-    "t_call",           # call outcome today (sim.queue SERVED..CALLBACK), -1 none
+    "t_call",           # call outcome today (sim.core.queue SERVED..CALLBACK), -1 none
     "t_closed",         # issue closed today: 0 no, 1 resolved, 2 unresolved
     "t_renewal",        # 1 on renewal day
     "t_unfair",         # -1 no noticed change, 0 judged fair, 1 unfair
@@ -73,7 +73,7 @@ T_I_ROWS = tuple(i for i, n in enumerate(I_FIELDS) if n.startswith("t_"))
 T_NOTHING = {"t_announced": -1, "t_ss": -1, "t_rep": -1, "t_call": -1, "t_unfair": -1,
              "t_outreach": -1}
 
-# Kernel parameter vector: name -> index. Filled by ``sim.model.kernel_params``.
+# Kernel parameter vector: name -> index. Filled by ``sim.core.model.kernel_params``.
 PV_FIELDS = (
     # daily decays (factors per day)
     "keep_attitude", "keep_unfair", "keep_social", "keep_family",

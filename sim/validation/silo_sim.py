@@ -1,9 +1,9 @@
 """One service silo simulated in isolation with the model's own queue kernel, fed the
-assumptions of Erlang C / Erlang A, so it can be checked against ``sim.analytic``.
+assumptions of Erlang C / Erlang A, so it can be checked against ``sim.validation.analytic``.
 
-What is the same as in the model (``sim.model.ServiceSilo`` + ``sim.kernels._silo_day``):
-the FCFS kernel ``sim.queue._serve_fcfs``; the servers' next-free times as a min-heap built by
-``sim.queue.heapify`` that persists from one day to the next (a backlog carries over); the
+What is the same as in the model (``sim.core.model.ServiceSilo`` + ``sim.core.kernels._silo_day``):
+the FCFS kernel ``sim.core.queue._serve_fcfs``; the servers' next-free times as a min-heap built by
+``sim.core.queue.heapify`` that persists from one day to the next (a backlog carries over); the
 business-minute clock, day d covering [60 H d, 60 H (d + 1)) for a silo open H hours; callers
 told nothing (``ANNOUNCE_NONE``), no callbacks; all draws from counter-based streams.
 
@@ -16,7 +16,7 @@ What is different, on purpose (these are Erlang's assumptions, not the model's):
 - callers may hold past closing (the model cuts them off at closing), so the queue runs in
   continuous business time as Erlang's steady state assumes.
 
-Random numbers: stream ``sim.rng.SILO_ALONE``, keyed (seed, SILO_ALONE, caller j of the day,
+Random numbers: stream ``sim.core.rng.SILO_ALONE``, keyed (seed, SILO_ALONE, caller j of the day,
 day, k) with k = 0 for the gap before caller j, 1 for their handling time, 2 for their
 patience. A draw is a pure function of its key, so the same seed gives the identical result.
 
@@ -35,10 +35,10 @@ import numbers
 import numpy as np
 from numba import njit
 
-from sim import queue as Q
-from sim.analytic import require_positive, require_staff
-from sim.stats import sem
-from sim import rng as R
+from sim.core import queue as Q
+from sim.validation.analytic import require_positive, require_staff
+from sim.report.stats import sem
+from sim.core import rng as R
 
 K_GAP, K_HANDLE, K_PATIENCE = 0, 1, 2
 

@@ -5,9 +5,9 @@ channel choice), reps act, silos serve, customers decide, word of mouth and cont
 along ties, new customers arrive, the day's metrics are collected.
 
 Customers' state lives in the arrays ``model.F`` and ``model.I`` (rows named in
-``sim.layout``); a ``Customer`` agent is a thin named view of one column. With
+``sim.core.layout``); a ``Customer`` agent is a thin named view of one column. With
 ``decisions="kernel"`` (default) the numba kernels decide for every customer at once; with
-``decisions="reference"`` the slow, readable ``sim.reference`` does the same customer by
+``decisions="reference"`` the slow, readable ``sim.core.reference`` does the same customer by
 customer, through the agents. The two give bit-identical results.
 """
 
@@ -21,12 +21,12 @@ from typing import Callable
 import mesa
 import numpy as np
 
-from sim import kernels as K
-from sim import layout as L
-from sim import metrics as M
-from sim import queue as Q
-from sim import rng as R
-from sim.params import SILO_NAMES, SimParams, validate
+from sim.core import kernels as K
+from sim.core import layout as L
+from sim.core import metrics as M
+from sim.core import queue as Q
+from sim.core import rng as R
+from sim.core.params import SILO_NAMES, SimParams, validate
 
 HOLD_HIST_MAX_MINUTES = 7 * 24 * 60  # hold-time histogram: 1-minute bins up to a week
 
@@ -35,7 +35,7 @@ HOLD_HIST_MAX_MINUTES = 7 * 24 * 60  # hold-time histogram: 1-minute bins up to 
 class Customer(mesa.Agent):
     """One customer (a household holding 1-4 products): a named view of column ``idx``.
 
-    Every name in ``sim.layout.F_FIELDS`` and ``I_FIELDS`` is an attribute that reads and
+    Every name in ``sim.core.layout.F_FIELDS`` and ``I_FIELDS`` is an attribute that reads and
     writes the model's arrays, e.g. ``customer.attitude`` or ``customer.products``.
     """
 
@@ -115,7 +115,7 @@ class ServiceSilo(mesa.Agent):
     """A phone queue (billing, claims, retention): staff, handling, first-contact resolution
     and what callers are told. Its agents' next-free times (a min-heap, business minutes)
     carry their work from one day to the next; callers still holding at closing are cut
-    off (``sim.kernels._silo_day``)."""
+    off (``sim.core.kernels._silo_day``)."""
 
     def __init__(self, model: "LoyaltyModel", index: int, name: str) -> None:
         super().__init__(model)
@@ -366,7 +366,7 @@ class LoyaltyModel(mesa.Model):
     def settle(self) -> None:
         """Bring every customer's today's rows to the current day (``t_day``): a customer
         nothing happened to still holds the rows of an earlier day, read as "nothing
-        happened" (``sim.layout``). Changes no result; afterwards ``F`` and ``I`` read as
+        happened" (``sim.core.layout``). Changes no result; afterwards ``F`` and ``I`` read as
         the reference's mornings leave them."""
         K._settle(self.F, self.I, self.n, self.t_day)
 
@@ -392,7 +392,7 @@ class LoyaltyModel(mesa.Model):
             self._touched, self._deferred = K._morning(
                 self.F, self.I, self.pv, self.seed, day, self.n, self._buf)
         else:
-            from sim import reference
+            from sim.core import reference
             for c in self.customers:
                 reference.morning(c, day)
             self._touched = np.arange(self.n)  # the reference stamps everyone
@@ -412,7 +412,7 @@ class LoyaltyModel(mesa.Model):
         if self.decisions == "kernel":
             K._evening(self.F, self.I, self.pv, self.seed, day, self._deferred)
         else:
-            from sim import reference
+            from sim.core import reference
             for c in self.customers:
                 reference.evening(c, day)
 
@@ -528,7 +528,7 @@ class LoyaltyModel(mesa.Model):
 
     # -- results -----------------------------------------------------------------------------
     def timeseries(self) -> dict[str, np.ndarray]:
-        """One array per daily metric (``sim.metrics.DAILY_COLUMNS``), one entry per day."""
+        """One array per daily metric (``sim.core.metrics.DAILY_COLUMNS``), one entry per day."""
         out = {}
         for col in M.DAILY_COLUMNS:
             values = [r[col] for r in self._rows]

@@ -1,4 +1,4 @@
-"""Figures from result tables only (never from a live model): ``sim.report`` draws a study.
+"""Figures from result tables only (never from a live model): ``sim.report.report`` draws a study.
 
 Colours: the Okabe-Ito palette (safe for colour-blind readers), with line styles once the
 eight colours are used up. Every figure is written as PNG and PDF, its axes carry units, and
@@ -18,8 +18,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.metrics import REASONS  # noqa: E402
-from sim.stats import t_half_width  # noqa: E402
+from sim.core.metrics import REASONS  # noqa: E402
+from sim.report.stats import t_half_width  # noqa: E402
 
 OKABE_ITO = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
              "#CC79A7")

@@ -1,8 +1,8 @@
 """Studies: a sweep of runs collected into two tables, and what the sweep's workers need.
 
-A study is every run below ``results/<study>/`` (``<policy>/<config hash>/``, see ``sim.io``);
+A study is every run below ``results/<study>/`` (``<policy>/<config hash>/``, see ``sim.runs.io``);
 it is usually written by one experiment (``cxsim-run -m experiment=<name>``, one file per
-study in experiments/). ``collect`` reads the complete runs only (``sim.io.complete_runs``:
+study in experiments/). ``collect`` reads the complete runs only (``sim.runs.io.complete_runs``:
 a half-written or interrupted run directory has no complete manifest and is never read) and
 writes, readable with plain pandas or polars:
 
@@ -11,7 +11,7 @@ writes, readable with plain pandas or polars:
   (``policy.price_change``, ``population.size``, ...), then the summary numbers (churn by
   reason as ``churned_<reason>``, retention by products as ``retention_annual_<k>_products``);
 - ``daily.parquet``: one row per run and day: ``run``, ``scenario``, ``policy``, ``seed`` and
-  every daily metric of ``sim.metrics.DAILY_COLUMNS``;
+  every daily metric of ``sim.core.metrics.DAILY_COLUMNS``;
 - ``study.json``: the experiment, the question it answers, the baseline of the paired
   differences, and the swept parameters.
 
@@ -37,8 +37,8 @@ import pyarrow.parquet as pq
 from hydra.experimental.callback import Callback
 from tqdm import tqdm
 
-from sim import io as sim_io
-from sim.metrics import REASONS
+from sim.runs import io as sim_io
+from sim.core.metrics import REASONS
 
 RUNS = "runs.parquet"
 DAILY = "daily.parquet"
@@ -217,7 +217,7 @@ class CollectStudy(Callback):
     record the experiment and its baseline in ``study.json`` and collect the study."""
 
     def on_multirun_end(self, config, **kwargs) -> None:
-        from sim.config import experiment_files
+        from sim.runs.config import experiment_files
         study_dir = Path(config.hydra.sweep.dir)
         experiment = config.hydra.runtime.choices.get("experiment")
         path = experiment_files().get(experiment) if experiment else None

@@ -1,13 +1,13 @@
-"""Hydra structured configs: the parameter dataclasses of ``sim.params`` as schemas.
+"""Hydra structured configs: the parameter dataclasses of ``sim.core.params`` as schemas.
 
 ``configs/config.yaml`` starts from ``config_schema`` (``RunConfig``: every ``SimParams`` field
 plus the run-level keys), and every group file (``configs/<group>/*.yaml``) extends its group's
 schema ``/schema/<group>``. So a misspelt key or a value of the wrong type fails while the
 config is composed, and ``params_from_cfg`` then checks every range and choice
-(``sim.params.validate``) before any simulation starts. ``error_line`` turns any of these
+(``sim.core.params.validate``) before any simulation starts. ``error_line`` turns any of these
 failures into one line naming the full key, the value and what is allowed.
 
-Only this module and ``sim.cli`` import Hydra.
+Only this module and ``sim.runs.cli`` import Hydra.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import (ConfigAttributeError, ConfigKeyError, OmegaConfBaseException,
                               ValidationError)
 
-from sim.io import config_hash, is_complete
-from sim.params import ParamError, SimParams, _fmt, from_dict, validate
+from sim.runs.io import config_hash, is_complete
+from sim.core.params import ParamError, SimParams, _fmt, from_dict, validate
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 # one Hydra experiment file per study (``experiment=<name>``), beside configs/ not inside it
 EXPERIMENTS_DIR = CONFIG_DIR.parent / "experiments"
 CONFIG_NAME = "config"
@@ -57,7 +57,7 @@ class RunConfig(SimParams):
     study: str = "runs"           # runs go to <results_dir>/<study>/<policy>/<config hash>
     progress: bool = True         # progress bar on stderr (shown only on a terminal)
     force: bool = False           # run again even if the run directory is complete
-    # the reference scenario of a study's paired differences (sim.report): each scenario is
+    # the reference scenario of a study's paired differences (sim.report.report): each scenario is
     # compared with the one that has these values and the same values of every other swept
     # parameter, seed by seed. Keys: "policy" (the policy's name) or dotted parameters
     # ("policy.price_change"). Empty: policy=baseline. (Empty by default so that an
@@ -217,7 +217,7 @@ def _lookup(full_key: str) -> tuple[type | None, dataclasses.Field | None, Any]:
 
 
 def allowed(full_key: str) -> str | None:
-    """What a key accepts, from the schema's types and the ranges in ``sim.params``; None
+    """What a key accepts, from the schema's types and the ranges in ``sim.core.params``; None
     for keys outside the schema (``hydra.*``)."""
     _, f, hint = _lookup(full_key)
     if f is None:
@@ -325,7 +325,7 @@ def error_line(err: BaseException, overrides: Sequence[str] = ()) -> str:
 
 def policy_params(name: str, config_dir: Path = CONFIG_DIR) -> dict:
     """The policy group file's own values as a dict of PolicyParams fields, read without
-    Hydra (sim.calibration applies them to a SimParams)."""
+    Hydra (sim.validation.calibration applies them to a SimParams)."""
     path = config_dir / "policy" / f"{name}.yaml"
     if not path.exists():
         raise ParamError(f"policy={name}: no file {path}")

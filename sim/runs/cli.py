@@ -5,10 +5,10 @@
     cxsim-run -m experiment=premium_hike                  # a study: experiments/premium_hike.yaml
     cxsim-run -m hydra/launcher=joblib seed='range(20)'   # parallel: one worker per core
 
-Each run writes ``<results_dir>/<study>/<policy>/<config hash>/`` (see ``sim.io``); a multirun
-ends by collecting its study (``sim.study``: ``runs.parquet``, ``daily.parquet``). A sweep
+Each run writes ``<results_dir>/<study>/<policy>/<config hash>/`` (see ``sim.runs.io``); a multirun
+ends by collecting its study (``sim.runs.study``: ``runs.parquet``, ``daily.parquet``). A sweep
 worker sets numba's threads so that the workers together use each core once. The
-command line is composed and validated in full before Hydra starts (``sim.config.compose_jobs``),
+command line is composed and validated in full before Hydra starts (``sim.runs.config.compose_jobs``),
 so an unknown key, a wrong type, a value out of range or a missing policy stops everything
 with one line on stderr and exit status 2 (set ``HYDRA_FULL_ERROR=1`` for the traceback).
 A run whose directory is already complete is skipped unless ``force=true``.
@@ -33,12 +33,12 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
-from sim.config import (CONFIG_DIR, CONFIG_NAME, VERSION_BASE, compose_jobs, error_line,
+from sim.runs.config import (CONFIG_DIR, CONFIG_NAME, VERSION_BASE, compose_jobs, error_line,
                         params_from_cfg)
-from sim.io import check_writable, is_complete, write_run
-from sim.model import LoyaltyModel
-from sim.params import ParamError, SimParams
-from sim.study import set_worker_threads
+from sim.runs.io import check_writable, is_complete, write_run
+from sim.core.model import LoyaltyModel
+from sim.core.params import ParamError, SimParams
+from sim.runs.study import set_worker_threads
 
 PROG = "cxsim-run"
 EXIT_CONFIG, EXIT_RUN = 2, 1
@@ -53,14 +53,14 @@ def sampled_customers(model: LoyaltyModel) -> dict[str, np.ndarray]:
 
 
 def model_outputs(model: LoyaltyModel, sampled: dict[str, np.ndarray]) -> dict:
-    """The keyword arguments of ``sim.io.write_run`` that come from a finished model."""
+    """The keyword arguments of ``sim.runs.io.write_run`` that come from a finished model."""
     return {"timeseries": model.timeseries(), "summary": model.summary(),
             "journeys": model.journeys(), "sampled": sampled,
             "hold_histogram": model.hold_distribution()}
 
 
 def run(params: SimParams, run_dir: Path | str, progress: bool = False) -> Path:
-    """Simulate one configuration and write its run directory (``sim.io.write_run``)."""
+    """Simulate one configuration and write its run directory (``sim.runs.io.write_run``)."""
     started = time.perf_counter()
     model = LoyaltyModel(params)
     sampled = sampled_customers(model)

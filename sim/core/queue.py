@@ -4,13 +4,13 @@ Time runs in *business minutes*: day d of a silo open H hours covers [60*H*d, 60
 The servers' next-free times persist from one day to the next, so a backlog carries over:
 callers who arrive when every agent is committed past closing are served the next day
 (the model caps each caller's patience at the time left until closing, so in the model only
-callbacks are served on a later day: ``sim.kernels._silo_day``).
+callbacks are served on a later day: ``sim.core.kernels._silo_day``).
 
 For each caller in arrival order, the wait they would get if they stay is exactly
 ``w = max(0, earliest free server - arrival)``, because under FCFS only callers ahead of them
 (already processed) occupy servers, and callers who abandon never take one. This recursion
 is exact for the G/G/c+G queue, so fed Poisson arrivals and exponential handling and patience
-it reproduces Erlang C and Erlang A (see ``sim.analytic``, ``sim.silo_sim`` and ``sim.validate``).
+it reproduces Erlang C and Erlang A (see ``sim.validation.analytic``, ``sim.validation.silo_sim`` and ``sim.validation.validate``).
 
 What callers are told:
 - ``ANNOUNCE_NONE``: nothing; a caller holds until served or until patience runs out.

@@ -5,7 +5,7 @@ Every function here runs ``LoyaltyModel`` and reads only its public outputs: ``s
 ``journeys()`` (with every initial customer sampled), the ties (``indptr``, ``nbr``,
 ``tie_family``, ``household``) and, read-only, the state arrays ``F`` and ``I`` at the end
 of the run (joining and leaving days, products, premium, risk cost, loading). The claims,
-sources and tolerances live in ``sim.validate`` (the checks); ``experiments/calibration.py``
+sources and tolerances live in ``sim.validation.validate`` (the checks); ``experiments/calibration.py``
 runs them at full size and sweeps the tunable parameters.
 
 Runs use one numba thread: results are bit-identical on any thread count (the tests hold
@@ -26,11 +26,11 @@ import numpy as np
 from numba import njit
 from omegaconf import DictConfig
 
-from sim import layout as L
-from sim.config import compose, params_from_cfg
-from sim.model import LoyaltyModel, logit
-from sim.params import SimParams
-from sim.stats import sem
+from sim.core import layout as L
+from sim.runs.config import compose, params_from_cfg
+from sim.core.model import LoyaltyModel, logit
+from sim.core.params import SimParams
+from sim.report.stats import sem
 
 YEAR = 365
 

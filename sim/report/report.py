@@ -2,7 +2,7 @@
 
     cxsim-report results/premium_hike
 
-Collects the study first (``sim.study.collect``: ``runs.parquet``, ``daily.parquet`` from the
+Collects the study first (``sim.runs.study.collect``: ``runs.parquet``, ``daily.parquet`` from the
 complete runs), then draws from those tables and the run directories' journeys and hold
 times: retention curves with 95% bands across replications; paired differences against the
 reference scenario with 95% CIs; year-one revenue against multi-year profit; heatmaps over two
@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from sim import io as sim_io
-from sim import plotting
-from sim.metrics import EVENTS, REASONS
-from sim.stats import mean_ci, paired_ci
-from sim.study import DAILY, RUNS, collect, read_study_info, read_swept
+from sim.runs import io as sim_io
+from sim.report import plotting
+from sim.core.metrics import EVENTS, REASONS
+from sim.report.stats import mean_ci, paired_ci
+from sim.runs.study import DAILY, RUNS, collect, read_study_info, read_swept
 
 PROG = "cxsim-report"
 DIFF_METRICS = ("churned", "retention_annual", "revenue_year1", "profit_year1", "npv_profit")
@@ -315,7 +315,7 @@ def markdown(ctx, drawn: set[str], skipped: dict[str, str]) -> str:
 
 def report(study_dir: Path | str, progress: bool = True) -> Path:
     """Draw every figure a study supports into ``study_dir`` and write ``report.md``; the
-    study must be collected (``sim.study.collect``). Returns the path of report.md."""
+    study must be collected (``sim.runs.study.collect``). Returns the path of report.md."""
     study = Path(study_dir)
     ctx = _Context(study, study)
     drawn, skipped = set(), {}

@@ -2,7 +2,7 @@
 
 A run directory holds (besides Hydra's ``.hydra/`` when written by ``cxsim-run``):
 
-- ``timeseries.parquet``: one row per day, every column of ``sim.metrics.DAILY_COLUMNS``,
+- ``timeseries.parquet``: one row per day, every column of ``sim.core.metrics.DAILY_COLUMNS``,
   then ``policy`` and ``seed``;
 - ``journeys.parquet``: the sampled customers' events (``JOURNEY_SCHEMA``);
 - ``sampled.parquet``: those customers' products held at the start (``SAMPLED_SCHEMA``), so a
@@ -40,8 +40,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import __version__
-from sim.metrics import DAILY_COLUMNS
-from sim.params import SimParams, to_dict
+from sim.core.metrics import DAILY_COLUMNS
+from sim.core.params import SimParams, to_dict
 
 MANIFEST = "manifest.json"
 TIMESERIES = "timeseries.parquet"
@@ -60,12 +60,18 @@ HASH_CHARS = 12
 
 
 # -- identity of a run ----------------------------------------------------------------------
-def code_fingerprint(package: Path = Path(__file__).resolve().parent) -> str:
-    """Short SHA-256 of the model's code (every ``.py`` file of the ``sim`` package, by name
-    and content): runs made by different code never share a run directory."""
+CORE = Path(__file__).resolve().parents[1] / "core"
+
+
+def code_fingerprint(package: Path = CORE) -> str:
+    """Short SHA-256 of the model's code: every ``.py`` file below ``sim/core`` (by path and
+    content), which is all that decides a run's results. Runs made by different model code
+    never share a run directory; a change to the runs, reports or validation does not make
+    studies run again."""
     digest = hashlib.sha256()
-    for path in sorted(package.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(package.rglob("*.py")):
+        name = path.relative_to(package).as_posix()
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:HASH_CHARS]
 
 
@@ -151,7 +157,7 @@ def _metadata(params: SimParams) -> dict[bytes, bytes]:
 def timeseries_table(params: SimParams, timeseries: Mapping[str, np.ndarray]) -> pa.Table:
     if tuple(timeseries) != DAILY_COLUMNS:
         raise ValueError(f"timeseries columns {tuple(timeseries)} differ from "
-                         f"sim.metrics.DAILY_COLUMNS {DAILY_COLUMNS}")
+                         f"sim.core.metrics.DAILY_COLUMNS {DAILY_COLUMNS}")
     n = len(timeseries["day"])
     if any(len(v) != n for v in timeseries.values()):
         raise ValueError("timeseries columns differ in length")
@@ -219,7 +225,7 @@ def write_run(run_dir: Path | str, params: SimParams, timeseries: Mapping[str, n
               wall_seconds: float) -> Path:
     """Write one run's results into ``run_dir`` (created if needed); the manifest last.
 
-    The outputs are checked against the contract (``sim.metrics``, ``JOURNEY_SCHEMA``) before
+    The outputs are checked against the contract (``sim.core.metrics``, ``JOURNEY_SCHEMA``) before
     anything is touched; then an existing manifest is removed, so a directory being rewritten
     is never taken for a finished run.
     """

@@ -2,7 +2,7 @@
 
 Every number the model uses lives here, with its allowed range and a comment that names its
 source ([S] published, [S?] second-hand, see ../shared/MODEL-NOTES.md) or says "assumption".
-These dataclasses are also the Hydra structured-config schemas (``sim.config`` registers
+These dataclasses are also the Hydra structured-config schemas (``sim.runs.config`` registers
 them), so a typo or an out-of-range value fails before any run starts.
 
 Only the standard library is imported here: kernels, the model and the command line all
