@@ -22,16 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import calibration as C
-from sim import validate as V
-from sim.config import policy_params
-from sim.params import SimParams
+from sim.validation import calibration as C
+from sim.validation import validate as V
+from sim.runs.config import policy_params
+from sim.core.params import SimParams
 
 CALIBRATION_CHECKS = ("retention", "fairness", "service_outcomes", "contagion",
                       "renewal_elasticity", "price_walking", "silent_hike")
 
 # (parameter, values around the default): the tunable parameters behind the targets;
-# DEFAULT stands for the parameter's default in sim.params
+# DEFAULT stands for the parameter's default in sim.core.params
 DEFAULT = None
 SWEEPS = (
     ("behaviour.base_annual_hazard", (0.06, DEFAULT, 0.10)),

@@ -7,11 +7,11 @@ import json
 
 import numpy as np
 
-from sim import bench
-from sim import kernels as K
-from sim import layout as L
-from sim.model import LoyaltyModel
-from sim.params import SimParams
+from sim.runs import bench
+from sim.core import kernels as K
+from sim.core import layout as L
+from sim.core.model import LoyaltyModel
+from sim.core.params import SimParams
 
 
 def make(size, days, seed=0, **policy):

@@ -1,11 +1,11 @@
-"""The calibration measurements (sim.calibration) measure what they say they measure."""
+"""The calibration measurements (sim.validation.calibration) measure what they say they measure."""
 
 import math
 
 import numpy as np
 import pytest
 
-from sim import calibration as C
+from sim.validation import calibration as C
 
 
 @pytest.fixture(scope="module")

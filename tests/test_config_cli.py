@@ -17,12 +17,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from sim import io as sim_io
-from sim.cli import check, model_outputs, run, sampled_customers
-from sim.config import CONFIG_DIR, GROUPS, RUN_KEYS, RunConfig, compose, params_from_cfg
-from sim.metrics import DAILY_COLUMNS, EVENTS, REASONS
-from sim.model import LoyaltyModel
-from sim.params import ParamError, PolicyParams, SimParams
+from sim.runs import io as sim_io
+from sim.runs.cli import check, model_outputs, run, sampled_customers
+from sim.runs.config import CONFIG_DIR, GROUPS, RUN_KEYS, RunConfig, compose, params_from_cfg
+from sim.core.metrics import DAILY_COLUMNS, EVENTS, REASONS
+from sim.core.model import LoyaltyModel
+from sim.core.params import ParamError, PolicyParams, SimParams
 
 REPO = Path(__file__).resolve().parent.parent
 POLICIES = sorted(p.stem for p in (CONFIG_DIR / "policy").glob("*.yaml"))
@@ -389,7 +389,7 @@ def test_write_run_refuses_outputs_that_break_the_contract(one_run, tmp_path):
 def cxsim_run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "sim.runs.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)
 
 

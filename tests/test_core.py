@@ -6,11 +6,11 @@ import numba
 import numpy as np
 import pytest
 
-from sim import layout as L
-from sim import metrics as M
-from sim import rng as R
-from sim.model import Customer, LoyaltyModel, SalesRep, ServiceSilo
-from sim.params import ParamError, SimParams
+from sim.core import layout as L
+from sim.core import metrics as M
+from sim.core import rng as R
+from sim.core.model import Customer, LoyaltyModel, SalesRep, ServiceSilo
+from sim.core.params import ParamError, SimParams
 
 
 def make(size=400, days=60, seed=0, **policy):
@@ -73,7 +73,7 @@ def test_kernel_equals_reference(policy, behaviour):
 def test_reset_today_writes_the_layouts_nothing_values():
     """The kernel's "nothing happened" values of today's rows are the ones the Customer
     view reads for a stale customer (layout.T_NOTHING)."""
-    from sim import kernels as K
+    from sim.core import kernels as K
     F, I = np.full((L.NF, 1), 7.0), np.full((L.NI, 1), 7, np.int32)
     K._reset_today(F, I, 0)
     for matrix, fields in ((F, L.F_FIELDS), (I, L.I_FIELDS)):

@@ -1,9 +1,9 @@
 """The service silo agrees with queueing theory; the references themselves are right.
 
-Two layers: (1) ``sim.analytic`` against hand-computed textbook cases and independent
+Two layers: (1) ``sim.validation.analytic`` against hand-computed textbook cases and independent
 formulas (direct Erlang C sum, the generator matrix of the M/M/c+M chain, limits of Erlang A);
-(2) ``sim.silo_sim.simulate_silo`` (the model's FCFS kernel and persistent server heap) against
-``sim.analytic`` and against a plain-Python re-implementation on the same random draws.
+(2) ``sim.validation.silo_sim.simulate_silo`` (the model's FCFS kernel and persistent server heap) against
+``sim.validation.analytic`` and against a plain-Python re-implementation on the same random draws.
 """
 
 import heapq
@@ -13,10 +13,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from sim import analytic as A
-from sim import queue as Q
-from sim import rng as R
-from sim.silo_sim import simulate_silo
+from sim.validation import analytic as A
+from sim.core import queue as Q
+from sim.core import rng as R
+from sim.validation.silo_sim import simulate_silo
 
 TOL = 0.05  # relative agreement demanded of the simulation (the issue's criterion)
 

@@ -18,12 +18,13 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from sim import io as sim_io
-from sim import report, study
-from sim.cli import check, run
-from sim.config import compose, compose_jobs, experiment_files, params_from_cfg
-from sim.metrics import DAILY_COLUMNS, REASONS
-from sim.stats import mean_ci, paired_ci, t_half_width
+from sim.runs import io as sim_io
+from sim.report import report
+from sim.runs import study
+from sim.runs.cli import check, run
+from sim.runs.config import compose, compose_jobs, experiment_files, params_from_cfg
+from sim.core.metrics import DAILY_COLUMNS, REASONS
+from sim.report.stats import mean_ci, paired_ci, t_half_width
 
 REPO = Path(__file__).resolve().parent.parent
 TINY = ["population.size=300", "horizon_days=60", "population.journey_sample=50"]
@@ -257,7 +258,7 @@ SWEEP = ["-m", "policy=baseline,silent_hike", "seed=0,1", "population.size=300",
 
 
 def cxsim_run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], cwd=cwd, env=env(),
+    return subprocess.run([sys.executable, "-m", "sim.runs.cli", *args], cwd=cwd, env=env(),
                           capture_output=True, text=True, timeout=300)
 
 
@@ -266,7 +267,7 @@ def test_a_killed_sweep_resumes(tmp_path):
     then run the same command again: finished runs untouched, the rest completed, and a
     half-written run never collected."""
     study_dir = tmp_path / "results" / "resume"
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", *SWEEP], cwd=tmp_path, env=env(),
+    proc = subprocess.Popen([sys.executable, "-m", "sim.runs.cli", *SWEEP], cwd=tmp_path, env=env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while not sim_io.complete_runs(tmp_path) and time.time() < deadline:
@@ -300,7 +301,7 @@ def test_a_killed_sweep_resumes(tmp_path):
 @pytest.mark.slow
 def test_headline_runs_with_joblib_and_ends_with_its_report(tmp_path):
     args = [*TINY, "seed=0,1", "hydra.launcher.n_jobs=2", f"results_dir={tmp_path}/results"]
-    result = subprocess.run([sys.executable, "-m", "sim.headline", *args], cwd=tmp_path,
+    result = subprocess.run([sys.executable, "-m", "sim.report.headline", *args], cwd=tmp_path,
                             env=env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "results" / "headline"

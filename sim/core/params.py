@@ -54,7 +54,7 @@ class PopulationParams:
     # inflow and reps' sales) arrive at their usual rate x exp(-acquisition_reputation x R),
     # R = the price changes judged unfair per active customer, summed over days and fading
     # with reputation_half_life_days. No published magnitude: 0 (off) by default; swept in
-    # experiments/silent_hike_reputation.yaml. Assumption.
+    # configs/experiment/silent_hike_reputation.yaml. Assumption.
     acquisition_reputation: float = p(0.0, 0.0, 10_000.0)
     reputation_half_life_days: float = p(180.0, 1.0, 1e6)  # assumption
     journey_sample: int = p(200, 0, 1_000_000)       # customers whose events are logged

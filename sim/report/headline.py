@@ -3,7 +3,7 @@
     cxsim-headline                                   # the default size: a few minutes
     cxsim-headline population.size=20000 'seed=range(10)'   # any cxsim-run override
 
-The same as ``cxsim-run -m experiment=headline [overrides]`` (experiments/headline.yaml: the
+The same as ``cxsim-run -m experiment=headline [overrides]`` (configs/experiment/headline.yaml: the
 seed stories' policies against the baseline, paired by seed) followed by
 ``cxsim-report results/headline``: the sweep resumes like any other, and the runs are
 collected at its end.

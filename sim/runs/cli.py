@@ -2,7 +2,7 @@
 
     cxsim-run policy=silent_hike population.size=20000 seed=3
     cxsim-run -m policy=baseline,silent_hike seed=0,1,2 study=hike
-    cxsim-run -m experiment=premium_hike                  # a study: experiments/premium_hike.yaml
+    cxsim-run -m experiment=premium_hike                  # a study: configs/experiment/premium_hike.yaml
     cxsim-run -m hydra/launcher=joblib seed='range(20)'   # parallel: one worker per core
 
 Each run writes ``<results_dir>/<study>/<policy>/<config hash>/`` (see ``sim.runs.io``); a multirun

@@ -39,8 +39,8 @@ from sim.runs.io import config_hash, is_complete
 from sim.core.params import ParamError, SimParams, _fmt, from_dict, validate
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
-# one Hydra experiment file per study (``experiment=<name>``), beside configs/ not inside it
-EXPERIMENTS_DIR = CONFIG_DIR.parent / "experiments"
+# one Hydra experiment file per study (``experiment=<name>``): Hydra's config group
+EXPERIMENTS_DIR = CONFIG_DIR / "experiment"
 CONFIG_NAME = "config"
 VERSION_BASE = "1.3"
 JOB_NAME = "cxsim-run"
@@ -70,25 +70,17 @@ RUN_KEYS = tuple(f.name for f in dataclasses.fields(RunConfig)
 
 
 def experiment_files() -> dict[str, Path]:
-    """The experiment files, by name (``experiments/<name>.yaml``)."""
+    """The experiment files, by name (``configs/experiment/<name>.yaml``)."""
     return {p.stem: p for p in sorted(EXPERIMENTS_DIR.glob("*.yaml"))}
 
 
 def register_configs() -> None:
-    """The schemas, and the experiments as the config group ``experiment``.
-
-    experiments/ is not a config directory of its own (it sits beside configs/ and holds the
-    files directly), so each file is stored in Hydra's ConfigStore under ``experiment/<name>``
-    at the global package: ``cxsim-run``, the compose API and joblib's workers (which receive
-    the ConfigStore's state) all see the same experiments.
-    """
+    """The schemas (the experiments are the config group ``configs/experiment/``, which
+    Hydra finds by itself)."""
     cs = ConfigStore.instance()
     cs.store(name="config_schema", node=RunConfig)
     for group, schema in GROUPS.items():
         cs.store(group="schema", name=group, node=schema)
-    for name, path in experiment_files().items():
-        cs.store(group="experiment", name=name, node=OmegaConf.load(path), package="_global_",
-                 provider="cxsim experiments")
 
 
 def _config_hash_resolver(*, _root_: DictConfig) -> str:

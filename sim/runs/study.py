@@ -2,7 +2,7 @@
 
 A study is every run below ``results/<study>/`` (``<policy>/<config hash>/``, see ``sim.runs.io``);
 it is usually written by one experiment (``cxsim-run -m experiment=<name>``, one file per
-study in experiments/). ``collect`` reads the complete runs only (``sim.runs.io.complete_runs``:
+study in configs/experiment/). ``collect`` reads the complete runs only (``sim.runs.io.complete_runs``:
 a half-written or interrupted run directory has no complete manifest and is never read) and
 writes, readable with plain pandas or polars:
 

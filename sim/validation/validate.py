@@ -517,7 +517,7 @@ SILENT_HIKE_OPEN = (
     "renewal semi-elasticity (-1.5 to -3 [S?]) implies fewer leavers than the model has. "
     "Damage beyond the hiked customers does not turn the sign either: with news of unfair "
     "changes keeping prospects away (population.acquisition_reputation, off by default; "
-    "experiments/silent_hike_reputation.yaml) year-one revenue falls with the lost new "
+    "configs/experiment/silent_hike_reputation.yaml) year-one revenue falls with the lost new "
     "customers, while three-year profit loses less than the hike adds, because a new "
     "customer's acquisition cost and early churn leave little margin within three years "
     "(at a sensitivity of 40, a quarter fewer new customers, the hike still adds about 2% "
