@@ -12,6 +12,9 @@ parameters travel in one float64 vector indexed by the ``P_*`` constants. Only p
 integers here, so numba treats them as compile-time constants.
 """
 
+from sim.core.kernel_params import NAMES, choices
+from sim.core.params import SILO_NAMES
+
 F_FIELDS = (
     "risk_cost",        # expected annual claims cost of all products (currency/year)
     "premium",          # annual premium (currency/year)
@@ -73,41 +76,30 @@ T_I_ROWS = tuple(i for i, n in enumerate(I_FIELDS) if n.startswith("t_"))
 T_NOTHING = {"t_announced": -1, "t_ss": -1, "t_rep": -1, "t_call": -1, "t_unfair": -1,
              "t_outreach": -1}
 
-# Kernel parameter vector: name -> index. Filled by ``sim.core.model.kernel_params``.
-PV_FIELDS = (
-    # daily decays (factors per day)
-    "keep_attitude", "keep_unfair", "keep_social", "keep_family",
-    # renewal and price
-    "inflation", "move_rate", "region_cost_sd", "regions", "hike", "hike_active", "letter_day",
-    "hike_target", "walking", "cap", "review", "review_discount", "review_attitude",
-    "explanation", "routine_explanation", "unfair_attitude", "unfair_full_rise", "exit_next",
-    "fair_a_cost",
-    "fair_a_unexplained", "fair_a_lock_in", "fair_slope",
-    "fair_ref", "expected_rise", "min_noticed", "review_shift", "query_explained",
-    "query_unexplained",
-    # issues and channels
-    "issue_rate", "silo_cum0", "silo_cum1", "ss_push", "ss_resolution",
-    "outreach_rate", "outreach_relevance", "outreach_relevant", "outreach_off_target",
-    # contacts and experience
-    "fcr0", "fcr1", "fcr2", "retry_abandon", "retry_unresolved", "max_contacts",
-    "low_effort_max", "learning", "disconfirmation", "loss_aversion", "wait_pain",
-    "broken_promise", "callback_weight", "resolved_low", "resolved_high", "unresolved",
-    "forced_switch", "transfer", "promise_fixed", "wom_threshold",
-    # churn
-    "h_day", "h_renewal", "products_exponent", "beta_attitude", "attitude_mean",
-    "beta_price", "competitor_ratio", "base_margin", "beta_unfair", "unfair_bundle_release",
-    "beta_tenure",
-    "log_tenure_ref", "log_hr_social", "loyal_damping", "loyal_years", "log_hr_family",
-    "reason_min", "retention_save", "retention_discount",
-    # reps
-    "rep_help", "rep_handoff", "rep_fcr",
-    # initial population
-    "mix1", "mix2", "mix3", "premium_per_product", "premium_sd", "tenure_mean_days",
-    "ss_first", "rep_first", "attitude_sd", "expected_wait0", "n_reps",
-)
+# Kernel parameter vector: P_<NAME> indexes ``pv`` (the table: ``sim.core.kernel_params``).
+PV_FIELDS = NAMES
 for _i, _name in enumerate(PV_FIELDS):
     globals()["P_" + _name.upper()] = _i
 NPV = len(PV_FIELDS)
+
+# Codes of the coded parameters: a choice's position among the parameter's choices.
+TARGET_ALL, TARGET_MOVERS, TARGET_NONE = (choices("policy", "price_target").index(c)
+                                          for c in ("all", "movers", "none"))
+MOTIVE_NONE, MOTIVE_COST, MOTIVE_LOCK_IN = (choices("policy", "explanation").index(c)
+                                            for c in ("none", "cost", "lock_in"))
+PROMISE_NONE, PROMISE_FIXED, PROMISE_HONEST = (choices("policy", "promise").index(c)
+                                               for c in ("none", "fixed", "honest"))
+SILO_BILLING, SILO_CLAIMS, SILO_RETENTION = (SILO_NAMES.index(s)
+                                             for s in ("billing", "claims", "retention"))
+
+# Codes of state rows
+PREF_SELF_SERVICE, PREF_PHONE, PREF_REP = range(3)  # channel_pref (metrics.CHANNELS order)
+ACTION_NONE, ACTION_PHONE, ACTION_REP = range(3)    # t_action: today's contact
+SS_NONE, SS_FAILED, SS_RESOLVED = -1, 0, 1          # t_ss: self-service today
+REP_NONE, REP_RESOLVED, REP_HELPED, REP_HANDED_OFF, REP_IGNORED = range(-1, 4)  # t_rep
+CLOSED_NO, CLOSED_RESOLVED, CLOSED_UNRESOLVED = range(3)  # t_closed: the issue closed today
+UNFAIR_NONE, UNFAIR_NO, UNFAIR_YES = -1, 0, 1       # t_unfair: judgment of a noticed change
+OUTREACH_NONE, OUTREACH_OFF_TARGET, OUTREACH_RELEVANT = -1, 0, 1  # t_outreach
 
 # silo call draws: patience is infinite for captive callers
 CAPTIVE = float("inf")

@@ -9,6 +9,9 @@ REASONS = ("price", "service", "contagion", "cascade", "other")
 #          predicts the whole household leaving);
 # other: none of these raised the hazard noticeably (the baseline hazard).
 
+for _code, _reason in enumerate(REASONS):  # REASON_PRICE = 0, ... (the ``reason`` row)
+    globals()["REASON_" + _reason.upper()] = _code
+
 CHANNELS = ("self_service", "phone", "rep")
 
 # Daily metrics, in column order; every one is a number per simulated day.
@@ -63,3 +66,26 @@ EVENTS = (
     "churned",           # [reason index into REASONS]
     "saved",             # [retention discount]
 )
+
+# The day's counts and sums, one slot each, written by the kernels (``sim.core.kernels.counts``)
+# into one float64 vector and read by name (``sim.core.recorder``): ``C_<NAME>`` is the slot.
+COUNTS = (
+    # today's events, over the customers stamped today
+    "churned", *(f"churned_{r}" for r in REASONS),  # (reasons in REASONS order)
+    "products_lost", "contacts_self_service", "contacts_rep", "issues_opened",
+    "issues_resolved", "issues_unresolved", "renewals",
+    "price_rises",                     # noticed price changes (judged fair or unfair)
+    # the state at the end of the day, over every active customer
+    "active", "active_products",
+    "premium", "risk_cost",            # sums of annual premiums and expected claims costs
+    "unfair_last",                     # customers whose last noticed change felt unfair
+    "attitude",                        # sum of attitudes
+    "promoters", "detractors",
+    # today's events, continued
+    "saved", "outreach",
+    *(f"churned_{k}_products" for k in range(1, 5)),   # leavers by products held
+    *(f"active_{k}_products" for k in range(1, 5)),    # active customers by products held
+)
+for _slot, _name in enumerate(COUNTS):
+    globals()["C_" + _name.upper()] = _slot
+N_COUNTS = len(COUNTS)

@@ -1,9 +1,10 @@
 """The specification of a customer's daily decisions: slow, readable, one customer at a time.
 
 ``morning`` and ``evening`` do for one ``Customer`` agent what ``sim.core.kernels._morning`` and
-``sim.core.kernels._evening`` do for every customer at once. They read and write the agent's
+``sim.core.kernels._evening`` do for every customer at once, and ``spread`` what
+``sim.core.kernels._spread`` does for the day's word of mouth and contagion. They read and write the agent's
 named attributes and draw from the same counter-based streams, in plain Python, so the
-kernel can be tested against them for bit-identical results (``tests/test_reference.py``).
+kernel can be tested against them for bit-identical results (``tests/core/test_reference.py``).
 Derived parameters (decay factors, fairness intercepts, hazards) are read by name from the
 model's kernel parameter vector, so both sides use the very same numbers.
 """
@@ -13,14 +14,11 @@ from __future__ import annotations
 import math
 
 from sim.core import layout as L
+from sim.core import metrics as M
 from sim.core import queue as Q
 from sim.core.rng import (CALLBACK, CHANNEL, CHURN, FAIRNESS, ISSUE, ISSUE_SILO, MOVE,  # noqa: F401
                      OUTREACH, PRICE_QUERY, RESOLVE, RETENTION, RETRY, SELF_SERVICE,
                      normal_py, uniform_py)
-
-REASON_PRICE, REASON_SERVICE, REASON_CONTAGION, REASON_CASCADE, REASON_OTHER = range(5)
-NO_CONTACT, PHONE, REP = 0, 1, 2
-
 
 class _Named:
     """Read a kernel parameter vector by name: ``k.keep_attitude``."""
@@ -47,7 +45,7 @@ def morning(c, day):
         if name.startswith("t_"):
             setattr(c, name, -1)
     c.t_announced = -1.0
-    c.t_action = NO_CONTACT
+    c.t_action = L.ACTION_NONE
     c.t_issue_new = c.t_closed = c.t_renewal = c.t_churn = c.t_saved = c.t_acquired = 0
     if not c.active:
         return
@@ -63,16 +61,17 @@ def morning(c, day):
         letter(c, day, k)
     if _draw(c, OUTREACH, day, 0) < k.outreach_rate:
         if _draw(c, OUTREACH, day, 1) < k.outreach_relevance:
-            c.t_outreach = 1
+            c.t_outreach = L.OUTREACH_RELEVANT
             c.attitude = c.attitude + k.outreach_relevant
         else:
-            c.t_outreach = 0
+            c.t_outreach = L.OUTREACH_OFF_TARGET
             c.attitude = c.attitude + k.outreach_off_target
     if not c.issue_open:
         rate = k.issue_rate * c.products
         if _draw(c, ISSUE, day) < 1.0 - math.exp(-rate):
             u = _draw(c, ISSUE_SILO, day)
-            silo = 0 if u < k.silo_cum0 else 1 if u < k.silo_cum1 else 2
+            silo = L.SILO_BILLING if u < k.silo_cum_billing else \
+                L.SILO_CLAIMS if u < k.silo_cum_claims else L.SILO_RETENTION
             open_issue(c, day, silo)
     if c.issue_open and c.issue_next_day == day:
         choose_channel(c, day, k)
@@ -83,40 +82,41 @@ def renew(c, day, k):
     fair or unfair (dual entitlement) and may prompt a billing query."""
     c.t_renewal = 1
     moved = False
-    if _draw(c, MOVE, day, 0) < k.move_rate:
+    if _draw(c, MOVE, day, 0) < k.annual_move_rate:
         moved = True
         c.region = int(_draw(c, MOVE, day, 1) * k.regions)
         c.risk_cost = c.risk_cost * math.exp(
-            k.region_cost_sd * normal_py(c.model.seed, MOVE, c.idx, day, 2))
-    c.risk_cost = c.risk_cost * (1.0 + k.inflation)
+            k.region_cost_sd_log * normal_py(c.model.seed, MOVE, c.idx, day, 2))
+    c.risk_cost = c.risk_cost * (1.0 + k.annual_cost_inflation)
     tenure_years = (day - c.day_joined) / 365.0
-    if k.walking > 0.0 and tenure_years >= 1.0:
-        c.loading = c.loading * (1.0 + k.walking)
-    target = int(k.hike_target)  # 0 all, 1 movers, 2 none
-    hiked = k.hike_active > 0.0 and (target == 0 or (target == 1 and moved))
-    reviewed = hiked and k.review > 0.0
+    if k.price_walking_per_year > 0.0 and tenure_years >= 1.0:
+        c.loading = c.loading * (1.0 + k.price_walking_per_year)
+    target = int(k.price_target)
+    hiked = k.price_change_active > 0.0 and (
+        target == L.TARGET_ALL or (target == L.TARGET_MOVERS and moved))
+    reviewed = hiked and k.review_call > 0.0
     # the hike lands on one product: the whole premium rises by rise / products, while
     # the customer sees (and judges) that product's own rise
     rise = 0.0
     if hiked:
-        rise = min(k.hike, k.cap)
+        rise = min(k.price_change, k.price_cap)
         if reviewed:
             rise = rise * (1.0 - k.review_discount)
         c.loading = c.loading * (1.0 + rise / c.products)
     old = c.premium
     new = c.risk_cost * (1.0 + k.base_margin) * c.loading
     change = new / old - 1.0
-    if change > k.cap:
-        change = k.cap
+    if change > k.price_cap:
+        change = k.price_cap
         new = old * (1.0 + change)
     c.premium = new
     c.last_change = change
     seen = change + rise * (1.0 - 1.0 / c.products)
     c.t_price_change = seen
     if reviewed:
-        c.attitude = c.attitude + k.review_attitude
-    # 0 none, 1 cost, 2 lock-in: the policy's explanation for the targeted customers, the
-    # routine one (the yearly letter) for everyone else
+        c.attitude = c.attitude + k.review_call_attitude
+    # the policy's explanation for the targeted customers, the routine one (the yearly
+    # letter) for everyone else
     judge(c, day, k, seen, k.expected_rise,
           int(k.explanation if hiked else k.routine_explanation), reviewed, 0)
 
@@ -125,11 +125,11 @@ def letter(c, day, k):
     """A price-change letter (policy.price_change_by=letter): the policy's rise lands on
     one of the customer's products now, mid-term, and is judged at once (against no
     expected rise: the usual cost trend comes at renewal)."""
-    rise = min(k.hike, k.cap)
-    reviewed = k.review > 0.0
+    rise = min(k.price_change, k.price_cap)
+    reviewed = k.review_call > 0.0
     if reviewed:
         rise = rise * (1.0 - k.review_discount)
-        c.attitude = c.attitude + k.review_attitude
+        c.attitude = c.attitude + k.review_call_attitude
     step = 1.0 + rise / c.products
     c.loading = c.loading * step
     c.premium = c.premium * step
@@ -142,12 +142,13 @@ def judge(c, day, k, seen, expected, explanation, reviewed, slot):
     judged fair or unfair (dual entitlement) by its size and explanation; it may prompt a
     billing query. ``slot``: the draws' counter slot (0 renewal, 1 letter)."""
     judged = (1.0 + seen) / (1.0 + expected) - 1.0
-    if judged <= k.min_noticed:
+    if judged <= k.noticed_above:
         return
-    a = {1: k.fair_a_cost, 2: k.fair_a_lock_in}.get(explanation, k.fair_a_unexplained)
+    a = {L.MOTIVE_COST: k.fair_a_cost, L.MOTIVE_LOCK_IN: k.fair_a_lock_in}.get(
+        explanation, k.fair_a_unexplained)
     if reviewed:
-        a = a - k.review_shift
-    p_unfair = 1.0 / (1.0 + math.exp(-(a + k.fair_slope * math.log(judged / k.fair_ref))))
+        a = a - k.review_fairness_shift
+    p_unfair = 1.0 / (1.0 + math.exp(-(a + k.fairness_slope * math.log(judged / k.fairness_reference_rise))))
     unfair = _draw(c, FAIRNESS, day, slot) < p_unfair
     if unfair:
         full = k.unfair_full_rise  # weight 1 (fresh), or growing with the rise up to full
@@ -155,13 +156,13 @@ def judge(c, day, k, seen, expected, explanation, reviewed, slot):
         c.unfair = max(c.unfair, weight)
         c.attitude = c.attitude + weight * k.unfair_attitude
     c.unfair_last = c.t_unfair = int(unfair)
-    if unfair and k.exit_next > 0.0 and _draw(c, FAIRNESS, day, slot + 2) < k.exit_next:
+    if unfair and k.unfair_exit_next_renewal > 0.0 and _draw(c, FAIRNESS, day, slot + 2) < k.unfair_exit_next_renewal:
         ahead = (c.renewal_doy - day % 365) % 365  # leave at the next renewal after today
         c.exit_day = day + (ahead if ahead > 0 else 365)
-    explained = explanation == 1 or reviewed
-    q = k.query_explained if explained else k.query_unexplained
+    explained = explanation == L.MOTIVE_COST or reviewed
+    q = k.price_query_prob_explained if explained else k.price_query_prob_unexplained
     if not c.issue_open and _draw(c, PRICE_QUERY, day, slot) < q:
-        open_issue(c, day, 0)  # billing
+        open_issue(c, day, L.SILO_BILLING)
 
 
 def open_issue(c, day, silo):
@@ -176,17 +177,17 @@ def choose_channel(c, day, k):
     """First attempt by preference (rep, self-service, phone; the push deflects phone
     callers to self-service); every later attempt is a call."""
     if c.issue_effort > 0:
-        c.t_action = PHONE
-    elif c.channel_pref == 2:
-        c.t_action = REP
-    elif c.channel_pref == 0 or _draw(c, CHANNEL, day) < k.ss_push:
-        if _draw(c, SELF_SERVICE, day) < k.ss_resolution:
-            c.t_ss = 1
+        c.t_action = L.ACTION_PHONE
+    elif c.channel_pref == L.PREF_REP:
+        c.t_action = L.ACTION_REP
+    elif c.channel_pref == L.PREF_SELF_SERVICE or _draw(c, CHANNEL, day) < k.self_service_push:
+        if _draw(c, SELF_SERVICE, day) < k.self_service_resolution:
+            c.t_ss = L.SS_RESOLVED
         else:
-            c.t_ss = 0
-            c.t_action = PHONE  # forced from self-service to the phone
+            c.t_ss = L.SS_FAILED
+            c.t_action = L.ACTION_PHONE  # forced from self-service to the phone
     else:
-        c.t_action = PHONE
+        c.t_action = L.ACTION_PHONE
 
 
 # ---------------------------------------------------------------------------------------
@@ -208,20 +209,20 @@ def experience_call(c, k):
     if c.t_call == Q.BALKED:
         return
     if c.t_call == Q.CALLBACK:
-        actual, weight = c.t_callback_wait, k.callback_weight
+        actual, weight = c.t_callback_wait, k.callback_wait_weight
     else:
         actual, weight = c.t_hold, 1.0
     expected = c.t_announced if c.t_announced >= 0.0 else c.expected_wait
     gap_hours = weight * (actual - expected) / 60.0
     if gap_hours > 0.0:
-        c.attitude = c.attitude - k.loss_aversion * k.disconfirmation * gap_hours
+        c.attitude = c.attitude - k.loss_aversion * k.disconfirmation_per_hour * gap_hours
     else:
-        c.attitude = c.attitude - k.disconfirmation * gap_hours
-    c.attitude = c.attitude - k.wait_pain * weight * actual / 60.0
-    if k.promise_fixed > 0.0 and c.t_announced >= 0.0 and c.t_call != Q.CALLBACK \
+        c.attitude = c.attitude - k.disconfirmation_per_hour * gap_hours
+    c.attitude = c.attitude - k.wait_pain_per_hour * weight * actual / 60.0
+    if k.promise == L.PROMISE_FIXED and c.t_announced >= 0.0 and c.t_call != Q.CALLBACK \
             and actual > c.t_announced:
-        c.attitude = c.attitude - k.broken_promise
-    c.expected_wait = c.expected_wait + k.learning * (actual - c.expected_wait)
+        c.attitude = c.attitude - k.broken_promise_penalty
+    c.expected_wait = c.expected_wait + k.expectation_learning * (actual - c.expected_wait)
 
 
 def progress_issue(c, day, k):
@@ -229,38 +230,38 @@ def progress_issue(c, day, k):
         return
     effort = c.issue_effort
     resolved = False
-    if c.t_ss == 1:
+    if c.t_ss == L.SS_RESOLVED:
         effort += 1
         resolved = True
-    elif c.t_ss == 0:
+    elif c.t_ss == L.SS_FAILED:
         effort += 2
-        c.attitude = c.attitude + k.forced_switch
+        c.attitude = c.attitude + k.forced_channel_switch
     if c.t_rep >= 0:
         effort += 1
-        if c.t_rep == 0:
+        if c.t_rep == L.REP_RESOLVED:
             resolved = True
-        elif c.t_rep == 2:  # handed off: a transfer
+        elif c.t_rep == L.REP_HANDED_OFF:  # a transfer
             effort += 1
-            c.attitude = c.attitude + k.transfer
+            c.attitude = c.attitude + k.transfer_penalty
     if c.t_call >= 0:
         effort += 1
         experience_call(c, k)
         if c.t_call in (Q.SERVED, Q.CALLBACK):
-            fcr = (k.fcr0, k.fcr1, k.fcr2)[c.issue_silo]
+            fcr = (k.fcr_billing, k.fcr_claims, k.fcr_retention)[c.issue_silo]
             resolved = _draw(c, RESOLVE, day) < fcr
     c.issue_effort = effort
     if resolved:
-        c.t_closed = 1
+        c.t_closed = L.CLOSED_RESOLVED
         c.issue_open = 0
         low = effort <= k.low_effort_max
-        c.attitude = c.attitude + (k.resolved_low if low else k.resolved_high)
+        c.attitude = c.attitude + (k.resolved_low_effort if low else k.resolved_high_effort)
         return
     hung_up = c.t_call in (Q.ABANDONED, Q.BALKED)
-    p_retry = k.retry_abandon if hung_up else k.retry_unresolved
+    p_retry = k.retry_after_abandon if hung_up else k.retry_after_unresolved
     if effort < k.max_contacts and _draw(c, RETRY, day) < p_retry:
         c.issue_next_day = day + 1
     else:
-        c.t_closed = 2
+        c.t_closed = L.CLOSED_UNRESOLVED
         c.issue_open = 0
         c.attitude = c.attitude + k.unresolved
 
@@ -269,7 +270,7 @@ def decide_churn(c, day, k):
     """Proportional hazard: products, attitude, price against rivals, unfairness, tenure,
     ties who left. The largest term names the reason."""
     tenure_years = (day - c.day_joined) / 365.0
-    quote = k.competitor_ratio * c.risk_cost * (1.0 + k.base_margin)
+    quote = k.competitor_price_ratio * c.risk_cost * (1.0 + k.base_margin)
     # a fresh unfair change also undoes part of the bundle's stickiness (the products term)
     price = k.beta_price * math.log(c.premium / quote) \
         + (k.beta_unfair + k.products_exponent * k.unfair_bundle_release
@@ -277,7 +278,7 @@ def decide_churn(c, day, k):
     service = k.beta_attitude * (c.attitude_base - c.attitude)
     social = k.log_hr_social * c.exposure_social
     if tenure_years >= k.loyal_years:
-        social = social * k.loyal_damping
+        social = social * k.contagion_loyal_damping
     family = k.log_hr_family * c.exposure_family
     eta = -k.products_exponent * math.log(c.products) \
         - k.beta_attitude * (c.attitude - k.attitude_mean) + price \
@@ -294,16 +295,46 @@ def decide_churn(c, day, k):
         c.premium = c.premium * (1.0 - k.retention_discount)
         c.loading = c.loading * (1.0 - k.retention_discount)
         return
-    terms = ((price, REASON_PRICE), (service, REASON_SERVICE),
-             (social, REASON_CONTAGION), (family, REASON_CASCADE))
-    reason, best = REASON_OTHER, k.reason_min
+    terms = ((price, M.REASON_PRICE), (service, M.REASON_SERVICE),
+             (social, M.REASON_CONTAGION), (family, M.REASON_CASCADE))
+    reason, best = M.REASON_OTHER, k.reason_min_log_hazard
     for value, code in terms:
         if value > best:
             reason, best = code, value
     if planned:
-        reason = REASON_PRICE  # the price change they judged unfair
+        reason = M.REASON_PRICE  # the price change they judged unfair
     c.active = 0
     c.day_left = day
     c.reason = reason
     c.issue_open = 0
     c.t_churn = 1
+
+
+# ---------------------------------------------------------------------------------------
+def spread(model):
+    """Word of mouth and contagion, customer by customer in order: everyone who left today
+    raises their active ties' exposure (household ties the family's, others the social
+    one), and everyone whose attitude moved today by more than the threshold (``t_shock``)
+    tells their active ties a share of it, dissatisfied customers more (Anderson 1998)."""
+    b = model.params.behaviour
+    customers = model.customers
+    for c in customers[:model.n]:
+        left = c.t_churn == 1
+        shock = c.t_shock
+        if not left and shock == 0.0:
+            continue
+        told = b.wom_weight * shock
+        if shock < 0.0:
+            told = told * b.wom_negative_multiplier
+        for e in range(model.indptr[c.idx], model.indptr[c.idx + 1]):
+            j = int(model.nbr[e])
+            if j >= model.n or not customers[j].active:
+                continue
+            tie = customers[j]
+            if left:
+                if model.tie_family[e] == 1:
+                    tie.exposure_family = tie.exposure_family + 1.0
+                else:
+                    tie.exposure_social = tie.exposure_social + 1.0
+            if shock != 0.0:
+                tie.attitude = tie.attitude + told

@@ -12,7 +12,8 @@ seed given) and prints ONE JSON line:
 - ``customer_days_per_s``: customers * days / run_s (initial customers);
 - ``peak_rss_mb``: the process's peak resident memory (``getrusage`` ru_maxrss);
 - with ``--phases``: ``phases_s``, seconds spent in each phase of ``LoyaltyModel.step``
-  over the timed run (morning, reps, silos, evening, spread, acquire, collect);
+  over the timed run (``sim.core.model.SCHEDULE``: morning, reps, silos, evening, spread,
+  acquire, collect);
 - with ``--compare-reference``: ``reference_customers``, ``reference_days``,
   ``reference_customer_days_per_s`` (the same model with ``decisions="reference"``, the
   readable Python specification, on a smaller population), ``speedup_vs_reference`` (this
@@ -53,28 +54,21 @@ def peak_rss_mb() -> float:
     return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
 
 
-# the phases of LoyaltyModel.step, in its order: name -> method
-PHASES = {"morning": "_morning", "reps": "_reps_act", "silos": "_silos_serve",
-          "evening": "_customers_decide", "spread": "_word_of_mouth", "acquire": "_acquire",
-          "collect": "_collect"}
-
-
 def time_phases(model: LoyaltyModel, spent: dict[str, float]) -> None:
-    """Wrap the model's phase methods (on the instance) so that each adds its seconds to
-    ``spent[phase]``."""
-    spent.update(dict.fromkeys(PHASES, 0.0))
+    """Time each phase of the model's day (``model.phases``, in ``sim.core.model.SCHEDULE``
+    order): each adds its seconds to ``spent[phase]``."""
+    spent.update(dict.fromkeys((name for name, _ in model.phases), 0.0))
 
-    def wrap(name, method):
-        def timed(*args):
+    def timed(name, phase):
+        def run(day):
             t0 = time.perf_counter()
             try:
-                return method(*args)
+                return phase(day)
             finally:
                 spent[name] += time.perf_counter() - t0
-        return timed
+        return run
 
-    for name, attr in PHASES.items():
-        setattr(model, attr, wrap(name, getattr(model, attr)))
+    model.phases = [(name, timed(name, phase)) for name, phase in model.phases]
 
 
 def timed_run(params: SimParams, decisions: str = "kernel",

@@ -28,7 +28,8 @@ from omegaconf import DictConfig
 
 from sim.core import layout as L
 from sim.runs.config import compose, params_from_cfg
-from sim.core.model import LoyaltyModel, logit
+from sim.core.kernel_params import logit
+from sim.core.model import LoyaltyModel
 from sim.core.params import SimParams
 from sim.report.stats import sem
 

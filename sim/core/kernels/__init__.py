@@ -35,11 +35,11 @@ import numpy as np
 from numba import njit, prange
 
 from sim.core import layout as L
+from sim.core import metrics as M
 from sim.core import queue as Q
 from sim.core import rng as R
 
 N_COUNT_CHUNKS = 64  # chunks of customers for parallel passes whose results are order-free
-OTHER = 4  # index of "other" in sim.core.metrics.REASONS (price, service, contagion, cascade, other)
 
 
 @njit(cache=True)
@@ -65,7 +65,7 @@ def _init_one(F, I, pv, seed, i, day, initial):
         products = 3
     if u > pv[L.P_MIX3]:
         products = 4
-    sd = pv[L.P_PREMIUM_SD]
+    sd = pv[L.P_PREMIUM_SD_LOG]
     z = R.normal(seed, R.INIT, i, 0, 1)
     risk = pv[L.P_PREMIUM_PER_PRODUCT] / (1.0 + pv[L.P_BASE_MARGIN]) * products \
         * math.exp(sd * z - 0.5 * sd * sd)
@@ -76,7 +76,7 @@ def _init_one(F, I, pv, seed, i, day, initial):
     F[L.F_ATTITUDE, i] = base
     F[L.F_ATTITUDE_BASE, i] = base
     F[L.F_UNFAIR, i] = 0.0
-    F[L.F_EXPECTED_WAIT, i] = pv[L.P_EXPECTED_WAIT0]
+    F[L.F_EXPECTED_WAIT, i] = pv[L.P_EXPECTED_WAIT_MINUTES]
     F[L.F_EXPOSURE_SOCIAL, i] = 0.0
     F[L.F_EXPOSURE_FAMILY, i] = 0.0
     F[L.F_LAST_CHANGE, i] = 0.0
@@ -85,9 +85,9 @@ def _init_one(F, I, pv, seed, i, day, initial):
     I[L.I_REGION, i] = int(R.uniform(seed, R.INIT, i, 0, 5) * pv[L.P_REGIONS])
     u = R.uniform(seed, R.INIT, i, 0, 6)
     pref = 1
-    if u < pv[L.P_SS_FIRST]:
+    if u < pv[L.P_SELF_SERVICE_FIRST_SHARE]:
         pref = 0
-    elif u < pv[L.P_SS_FIRST] + pv[L.P_REP_FIRST]:
+    elif u < pv[L.P_SELF_SERVICE_FIRST_SHARE] + pv[L.P_REP_FIRST_SHARE]:
         pref = 2
     I[L.I_CHANNEL_PREF, i] = pref
     I[L.I_REP, i] = int(R.uniform(seed, R.INIT, i, 0, 7) * pv[L.P_N_REPS])
@@ -131,37 +131,38 @@ def _renew(F, I, pv, seed, i, day):
     _touch(F, I, i, day)
     I[L.I_T_RENEWAL, i] = 1
     moved = False
-    if R.uniform(seed, R.MOVE, i, day, 0) < pv[L.P_MOVE_RATE]:
+    if R.uniform(seed, R.MOVE, i, day, 0) < pv[L.P_ANNUAL_MOVE_RATE]:
         moved = True
         I[L.I_REGION, i] = int(R.uniform(seed, R.MOVE, i, day, 1) * pv[L.P_REGIONS])
-        F[L.F_RISK_COST, i] *= math.exp(pv[L.P_REGION_COST_SD] * R.normal(seed, R.MOVE, i, day, 2))
-    F[L.F_RISK_COST, i] *= 1.0 + pv[L.P_INFLATION]
+        F[L.F_RISK_COST, i] *= math.exp(pv[L.P_REGION_COST_SD_LOG] * R.normal(seed, R.MOVE, i, day, 2))
+    F[L.F_RISK_COST, i] *= 1.0 + pv[L.P_ANNUAL_COST_INFLATION]
     tenure_years = (day - I[L.I_DAY_JOINED, i]) / 365.0
-    if pv[L.P_WALKING] > 0.0 and tenure_years >= 1.0:
-        F[L.F_LOADING, i] *= 1.0 + pv[L.P_WALKING]
-    target = int(pv[L.P_HIKE_TARGET])
-    hiked = pv[L.P_HIKE_ACTIVE] > 0.0 and (target == 0 or (target == 1 and moved))
-    reviewed = hiked and pv[L.P_REVIEW] > 0.0
+    if pv[L.P_PRICE_WALKING_PER_YEAR] > 0.0 and tenure_years >= 1.0:
+        F[L.F_LOADING, i] *= 1.0 + pv[L.P_PRICE_WALKING_PER_YEAR]
+    target = int(pv[L.P_PRICE_TARGET])
+    hiked = pv[L.P_PRICE_CHANGE_ACTIVE] > 0.0 and (
+        target == L.TARGET_ALL or (target == L.TARGET_MOVERS and moved))
+    reviewed = hiked and pv[L.P_REVIEW_CALL] > 0.0
     # a hike lands on one of the customer's products (the car policy of seed 001): the
     # whole premium rises by rise / products, the customer sees that product's rise
     rise = 0.0
     if hiked:
-        rise = min(pv[L.P_HIKE], pv[L.P_CAP])
+        rise = min(pv[L.P_PRICE_CHANGE], pv[L.P_PRICE_CAP])
         if reviewed:
             rise = rise * (1.0 - pv[L.P_REVIEW_DISCOUNT])
         F[L.F_LOADING, i] *= 1.0 + rise / I[L.I_PRODUCTS, i]
     old = F[L.F_PREMIUM, i]
     new = F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN]) * F[L.F_LOADING, i]
     change = new / old - 1.0
-    if change > pv[L.P_CAP]:
-        change = pv[L.P_CAP]
+    if change > pv[L.P_PRICE_CAP]:
+        change = pv[L.P_PRICE_CAP]
         new = old * (1.0 + change)
     F[L.F_PREMIUM, i] = new
     F[L.F_LAST_CHANGE, i] = change
     seen = change + rise * (1.0 - 1.0 / I[L.I_PRODUCTS, i])
     F[L.F_T_PRICE_CHANGE, i] = seen
     if reviewed:
-        F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_ATTITUDE]
+        F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_CALL_ATTITUDE]
     # the targeted customers hear the policy's explanation, everyone else the routine one
     explanation = int(pv[L.P_EXPLANATION] if hiked else pv[L.P_ROUTINE_EXPLANATION])
     _judge(F, I, pv, seed, i, day, seen, pv[L.P_EXPECTED_RISE], explanation, reviewed, 0)
@@ -173,11 +174,11 @@ def _letter(F, I, pv, seed, i, day):
     on one of the customer's products now, mid-term, and is judged at once (against no
     expected rise: the usual cost trend comes at renewal)."""
     _touch(F, I, i, day)
-    rise = min(pv[L.P_HIKE], pv[L.P_CAP])
-    reviewed = pv[L.P_REVIEW] > 0.0
+    rise = min(pv[L.P_PRICE_CHANGE], pv[L.P_PRICE_CAP])
+    reviewed = pv[L.P_REVIEW_CALL] > 0.0
     if reviewed:
         rise = rise * (1.0 - pv[L.P_REVIEW_DISCOUNT])
-        F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_ATTITUDE]
+        F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_CALL_ATTITUDE]
     step = 1.0 + rise / I[L.I_PRODUCTS, i]
     F[L.F_LOADING, i] *= step
     F[L.F_PREMIUM, i] *= step
@@ -187,22 +188,22 @@ def _letter(F, I, pv, seed, i, day):
 
 @njit(cache=True)
 def _judge(F, I, pv, seed, i, day, seen, expected, explanation, reviewed, slot):
-    """A price change the customer sees (``seen``, explained by ``explanation``: 0 none,
-    1 cost, 2 lock-in): if noticed beyond the rise they ``expected``, judged fair or
+    """A price change the customer sees (``seen``, explained by ``explanation``, a
+    ``layout.MOTIVE_*`` code): if noticed beyond the rise they ``expected``, judged fair or
     unfair (dual entitlement), and it may prompt a billing query. ``slot``: the draws'
     counter slot (0 renewal, 1 letter)."""
     judged = (1.0 + seen) / (1.0 + expected) - 1.0
-    if judged <= pv[L.P_MIN_NOTICED]:
+    if judged <= pv[L.P_NOTICED_ABOVE]:
         return
-    if explanation == 1:
+    if explanation == L.MOTIVE_COST:
         a = pv[L.P_FAIR_A_COST]
-    elif explanation == 2:
+    elif explanation == L.MOTIVE_LOCK_IN:
         a = pv[L.P_FAIR_A_LOCK_IN]
     else:
         a = pv[L.P_FAIR_A_UNEXPLAINED]
     if reviewed:
-        a -= pv[L.P_REVIEW_SHIFT]
-    p_unfair = _logistic(a + pv[L.P_FAIR_SLOPE] * math.log(judged / pv[L.P_FAIR_REF]))
+        a -= pv[L.P_REVIEW_FAIRNESS_SHIFT]
+    p_unfair = _logistic(a + pv[L.P_FAIRNESS_SLOPE] * math.log(judged / pv[L.P_FAIRNESS_REFERENCE_RISE]))
     if R.uniform(seed, R.FAIRNESS, i, day, slot) < p_unfair:
         # its weight: 1 (a fresh memory), or growing with the rise up to 1 at unfair_full_rise
         full = pv[L.P_UNFAIR_FULL_RISE]
@@ -210,21 +211,21 @@ def _judge(F, I, pv, seed, i, day, seen, expected, explanation, reviewed, slot):
         F[L.F_UNFAIR, i] = max(F[L.F_UNFAIR, i], weight)
         F[L.F_ATTITUDE, i] += weight * pv[L.P_UNFAIR_ATTITUDE]
         I[L.I_UNFAIR_LAST, i] = 1
-        I[L.I_T_UNFAIR, i] = 1
-        if pv[L.P_EXIT_NEXT] > 0.0 and \
-                R.uniform(seed, R.FAIRNESS, i, day, slot + 2) < pv[L.P_EXIT_NEXT]:
+        I[L.I_T_UNFAIR, i] = L.UNFAIR_YES
+        if pv[L.P_UNFAIR_EXIT_NEXT_RENEWAL] > 0.0 and \
+                R.uniform(seed, R.FAIRNESS, i, day, slot + 2) < pv[L.P_UNFAIR_EXIT_NEXT_RENEWAL]:
             # leave at the next renewal after today
             ahead = (I[L.I_RENEWAL_DOY, i] - day % 365) % 365
             I[L.I_EXIT_DAY, i] = day + (ahead if ahead > 0 else 365)
     else:
         I[L.I_UNFAIR_LAST, i] = 0
-        I[L.I_T_UNFAIR, i] = 0
-    if explanation == 1 or reviewed:
-        q = pv[L.P_QUERY_EXPLAINED]
+        I[L.I_T_UNFAIR, i] = L.UNFAIR_NO
+    if explanation == L.MOTIVE_COST or reviewed:
+        q = pv[L.P_PRICE_QUERY_PROB_EXPLAINED]
     else:
-        q = pv[L.P_QUERY_UNEXPLAINED]
+        q = pv[L.P_PRICE_QUERY_PROB_UNEXPLAINED]
     if I[L.I_ISSUE_OPEN, i] == 0 and R.uniform(seed, R.PRICE_QUERY, i, day, slot) < q:
-        _open_issue(F, I, i, day, 0)
+        _open_issue(F, I, i, day, L.SILO_BILLING)
 
 
 @njit(cache=True)
@@ -319,10 +320,10 @@ def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max):
         touched = True
         _touch(F, I, i, day)
         if R.uniform(seed, R.OUTREACH, i, day, 1) < pv[L.P_OUTREACH_RELEVANCE]:
-            I[L.I_T_OUTREACH, i] = 1
+            I[L.I_T_OUTREACH, i] = L.OUTREACH_RELEVANT
             F[L.F_ATTITUDE, i] += pv[L.P_OUTREACH_RELEVANT]
         else:
-            I[L.I_T_OUTREACH, i] = 0
+            I[L.I_T_OUTREACH, i] = L.OUTREACH_OFF_TARGET
             F[L.F_ATTITUDE, i] += pv[L.P_OUTREACH_OFF_TARGET]
     # a new service issue
     if I[L.I_ISSUE_OPEN, i] == 0:
@@ -333,11 +334,11 @@ def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max):
             p = 1.0 - math.exp(-(pv[L.P_ISSUE_RATE] * products))
         if R.uniform(seed, R.ISSUE, i, day, 0) < p:
             u = R.uniform(seed, R.ISSUE_SILO, i, day, 0)
-            silo = 2
-            if u < pv[L.P_SILO_CUM0]:
-                silo = 0
-            elif u < pv[L.P_SILO_CUM1]:
-                silo = 1
+            silo = L.SILO_RETENTION
+            if u < pv[L.P_SILO_CUM_BILLING]:
+                silo = L.SILO_BILLING
+            elif u < pv[L.P_SILO_CUM_CLAIMS]:
+                silo = L.SILO_CLAIMS
             touched = True
             _open_issue(F, I, i, day, silo)
     # today's contact
@@ -345,18 +346,19 @@ def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max):
         touched = True
         _touch(F, I, i, day)
         if I[L.I_ISSUE_EFFORT, i] > 0:
-            I[L.I_T_ACTION, i] = 1
-        elif I[L.I_CHANNEL_PREF, i] == 2:
-            I[L.I_T_ACTION, i] = 2
-        elif I[L.I_CHANNEL_PREF, i] == 0 or R.uniform(seed, R.CHANNEL, i, day, 0) < pv[L.P_SS_PUSH]:
-            if R.uniform(seed, R.SELF_SERVICE, i, day, 0) < pv[L.P_SS_RESOLUTION]:
-                I[L.I_T_SS, i] = 1
+            I[L.I_T_ACTION, i] = L.ACTION_PHONE
+        elif I[L.I_CHANNEL_PREF, i] == L.PREF_REP:
+            I[L.I_T_ACTION, i] = L.ACTION_REP
+        elif I[L.I_CHANNEL_PREF, i] == L.PREF_SELF_SERVICE or \
+                R.uniform(seed, R.CHANNEL, i, day, 0) < pv[L.P_SELF_SERVICE_PUSH]:
+            if R.uniform(seed, R.SELF_SERVICE, i, day, 0) < pv[L.P_SELF_SERVICE_RESOLUTION]:
+                I[L.I_T_SS, i] = L.SS_RESOLVED
             else:
-                I[L.I_T_SS, i] = 0
-                I[L.I_T_ACTION, i] = 1  # forced from self-service to the phone
+                I[L.I_T_SS, i] = L.SS_FAILED
+                I[L.I_T_ACTION, i] = L.ACTION_PHONE  # forced from self-service to the phone
         else:
-            I[L.I_T_ACTION, i] = 1
-        if I[L.I_T_ACTION, i] != 0:
+            I[L.I_T_ACTION, i] = L.ACTION_PHONE
+        if I[L.I_T_ACTION, i] != L.ACTION_NONE:
             F[L.F_T_SHOCK, i] = a  # the evening turns this into today's change
             return 2
         if I[L.I_T_SS, i] >= 0:
@@ -410,7 +412,7 @@ def _morning(F, I, pv, seed, day, n, buf):
             i = buf[j]
             touched[k] = i
             k += 1
-            if I[L.I_T_ACTION, i] != 0:
+            if I[L.I_T_ACTION, i] != L.ACTION_NONE:
                 deferred[w] = i
                 w += 1
     return touched, deferred
@@ -425,27 +427,27 @@ def _reps(F, I, pv, seed, day, idx, minutes_left, minutes_per_issue):
     silo (a transfer: the call goes to the queue today) or ignores; a rep out of time
     ignores."""
     for i in idx:
-        if I[L.I_T_ACTION, i] != 2:
+        if I[L.I_T_ACTION, i] != L.ACTION_REP:
             continue
         rep = I[L.I_REP, i]
         if minutes_left[rep] < minutes_per_issue:
-            I[L.I_T_REP, i] = 3
-            I[L.I_T_ACTION, i] = 0
+            I[L.I_T_REP, i] = L.REP_IGNORED
+            I[L.I_T_ACTION, i] = L.ACTION_NONE
             continue
         minutes_left[rep] -= minutes_per_issue
         u = R.uniform(seed, R.REP, i, day, 0)
         if u < pv[L.P_REP_HELP]:
             if R.uniform(seed, R.REP, i, day, 1) < pv[L.P_REP_FCR]:
-                I[L.I_T_REP, i] = 0
+                I[L.I_T_REP, i] = L.REP_RESOLVED
             else:
-                I[L.I_T_REP, i] = 1
-            I[L.I_T_ACTION, i] = 0
+                I[L.I_T_REP, i] = L.REP_HELPED
+            I[L.I_T_ACTION, i] = L.ACTION_NONE
         elif u < pv[L.P_REP_HELP] + pv[L.P_REP_HANDOFF]:
-            I[L.I_T_REP, i] = 2
-            I[L.I_T_ACTION, i] = 1
+            I[L.I_T_REP, i] = L.REP_HANDED_OFF
+            I[L.I_T_ACTION, i] = L.ACTION_PHONE
         else:
-            I[L.I_T_REP, i] = 3
-            I[L.I_T_ACTION, i] = 0
+            I[L.I_T_REP, i] = L.REP_IGNORED
+            I[L.I_T_ACTION, i] = L.ACTION_NONE
 
 
 @njit(cache=True)
@@ -453,12 +455,14 @@ def _callers(I, n, silo, day):
     """Indices of today's (``day``) callers to ``silo``, in customer order."""
     count = 0
     for i in range(n):
-        if I[L.I_T_ACTION, i] == 1 and I[L.I_TODAY, i] == day and I[L.I_ISSUE_SILO, i] == silo:
+        if I[L.I_T_ACTION, i] == L.ACTION_PHONE and I[L.I_TODAY, i] == day \
+                and I[L.I_ISSUE_SILO, i] == silo:
             count += 1
     out = np.empty(count, np.int64)
     count = 0
     for i in range(n):
-        if I[L.I_T_ACTION, i] == 1 and I[L.I_TODAY, i] == day and I[L.I_ISSUE_SILO, i] == silo:
+        if I[L.I_T_ACTION, i] == L.ACTION_PHONE and I[L.I_TODAY, i] == day \
+                and I[L.I_ISSUE_SILO, i] == silo:
             out[count] = i
             count += 1
     return out
@@ -472,7 +476,7 @@ def _callers_by_silo(I, deferred, n_silos):
     buf = np.empty(deferred.shape[0], np.int64)
     m = 0
     for i in deferred:
-        if I[L.I_T_ACTION, i] == 1:
+        if I[L.I_T_ACTION, i] == L.ACTION_PHONE:
             buf[m] = i
             m += 1
     start = np.zeros(n_silos + 1, np.int64)
@@ -578,7 +582,7 @@ def _experience_call(F, I, pv, i):
     weight = 1.0
     if outcome == Q.CALLBACK:
         actual = F[L.F_T_CALLBACK_WAIT, i]
-        weight = pv[L.P_CALLBACK_WEIGHT]
+        weight = pv[L.P_CALLBACK_WAIT_WEIGHT]
     else:
         actual = F[L.F_T_HOLD, i]
     expected = F[L.F_EXPECTED_WAIT, i]
@@ -586,14 +590,14 @@ def _experience_call(F, I, pv, i):
         expected = told
     gap = weight * (actual - expected) / 60.0
     if gap > 0.0:
-        F[L.F_ATTITUDE, i] -= pv[L.P_LOSS_AVERSION] * pv[L.P_DISCONFIRMATION] * gap
+        F[L.F_ATTITUDE, i] -= pv[L.P_LOSS_AVERSION] * pv[L.P_DISCONFIRMATION_PER_HOUR] * gap
     else:
-        F[L.F_ATTITUDE, i] -= pv[L.P_DISCONFIRMATION] * gap
-    F[L.F_ATTITUDE, i] -= pv[L.P_WAIT_PAIN] * weight * actual / 60.0
-    if pv[L.P_PROMISE_FIXED] > 0.0 and told >= 0.0 and outcome != Q.CALLBACK \
+        F[L.F_ATTITUDE, i] -= pv[L.P_DISCONFIRMATION_PER_HOUR] * gap
+    F[L.F_ATTITUDE, i] -= pv[L.P_WAIT_PAIN_PER_HOUR] * weight * actual / 60.0
+    if pv[L.P_PROMISE] == L.PROMISE_FIXED and told >= 0.0 and outcome != Q.CALLBACK \
             and actual > told:
-        F[L.F_ATTITUDE, i] -= pv[L.P_BROKEN_PROMISE]
-    F[L.F_EXPECTED_WAIT, i] += pv[L.P_LEARNING] * (actual - F[L.F_EXPECTED_WAIT, i])
+        F[L.F_ATTITUDE, i] -= pv[L.P_BROKEN_PROMISE_PENALTY]
+    F[L.F_EXPECTED_WAIT, i] += pv[L.P_EXPECTATION_LEARNING] * (actual - F[L.F_EXPECTED_WAIT, i])
 
 
 @njit(cache=True)
@@ -604,46 +608,41 @@ def _progress_issue(F, I, pv, seed, i, day):
         return
     effort = I[L.I_ISSUE_EFFORT, i]
     resolved = False
-    if ss == 1:
+    if ss == L.SS_RESOLVED:
         effort += 1
         resolved = True
-    elif ss == 0:
+    elif ss == L.SS_FAILED:
         effort += 2  # the failed attempt and the switch to the phone
-        F[L.F_ATTITUDE, i] += pv[L.P_FORCED_SWITCH]
+        F[L.F_ATTITUDE, i] += pv[L.P_FORCED_CHANNEL_SWITCH]
     if rep >= 0:
         effort += 1
-        if rep == 0:
+        if rep == L.REP_RESOLVED:
             resolved = True
-        elif rep == 2:
+        elif rep == L.REP_HANDED_OFF:
             effort += 1
-            F[L.F_ATTITUDE, i] += pv[L.P_TRANSFER]
+            F[L.F_ATTITUDE, i] += pv[L.P_TRANSFER_PENALTY]
     if call >= 0:
         effort += 1
         _experience_call(F, I, pv, i)
         if call == Q.SERVED or call == Q.CALLBACK:
-            silo = I[L.I_ISSUE_SILO, i]
-            fcr = pv[L.P_FCR0]
-            if silo == 1:
-                fcr = pv[L.P_FCR1]
-            elif silo == 2:
-                fcr = pv[L.P_FCR2]
+            fcr = pv[L.P_FCR_BILLING + I[L.I_ISSUE_SILO, i]]  # fcr_<silo> in silo order
             resolved = R.uniform(seed, R.RESOLVE, i, day, 0) < fcr
     I[L.I_ISSUE_EFFORT, i] = effort
     if resolved:
-        I[L.I_T_CLOSED, i] = 1
+        I[L.I_T_CLOSED, i] = L.CLOSED_RESOLVED
         I[L.I_ISSUE_OPEN, i] = 0
         if effort <= pv[L.P_LOW_EFFORT_MAX]:
-            F[L.F_ATTITUDE, i] += pv[L.P_RESOLVED_LOW]
+            F[L.F_ATTITUDE, i] += pv[L.P_RESOLVED_LOW_EFFORT]
         else:
-            F[L.F_ATTITUDE, i] += pv[L.P_RESOLVED_HIGH]
+            F[L.F_ATTITUDE, i] += pv[L.P_RESOLVED_HIGH_EFFORT]
         return
-    p_retry = pv[L.P_RETRY_UNRESOLVED]
+    p_retry = pv[L.P_RETRY_AFTER_UNRESOLVED]
     if call == Q.ABANDONED or call == Q.BALKED:
-        p_retry = pv[L.P_RETRY_ABANDON]
+        p_retry = pv[L.P_RETRY_AFTER_ABANDON]
     if effort < pv[L.P_MAX_CONTACTS] and R.uniform(seed, R.RETRY, i, day, 0) < p_retry:
         I[L.I_ISSUE_NEXT_DAY, i] = day + 1
     else:
-        I[L.I_T_CLOSED, i] = 2
+        I[L.I_T_CLOSED, i] = L.CLOSED_UNRESOLVED
         I[L.I_ISSUE_OPEN, i] = 0
         F[L.F_ATTITUDE, i] += pv[L.P_UNRESOLVED]
 
@@ -655,7 +654,7 @@ def _churn(F, I, pv, seed, i, day, renewal):
     was saved (today's rows written)."""
     tenure_years = (day - I[L.I_DAY_JOINED, i]) / 365.0
     attitude = F[L.F_ATTITUDE, i]
-    quote = pv[L.P_COMPETITOR_RATIO] * F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN])
+    quote = pv[L.P_COMPETITOR_PRICE_RATIO] * F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN])
     log_products = math.log(I[L.I_PRODUCTS, i])
     unfair = F[L.F_UNFAIR, i]
     price = pv[L.P_BETA_PRICE] * math.log(F[L.F_PREMIUM, i] / quote) \
@@ -664,7 +663,7 @@ def _churn(F, I, pv, seed, i, day, renewal):
     service = pv[L.P_BETA_ATTITUDE] * (F[L.F_ATTITUDE_BASE, i] - attitude)
     social = pv[L.P_LOG_HR_SOCIAL] * F[L.F_EXPOSURE_SOCIAL, i]
     if tenure_years >= pv[L.P_LOYAL_YEARS]:
-        social *= pv[L.P_LOYAL_DAMPING]
+        social *= pv[L.P_CONTAGION_LOYAL_DAMPING]
     family = pv[L.P_LOG_HR_FAMILY] * F[L.F_EXPOSURE_FAMILY, i]
     eta = -pv[L.P_PRODUCTS_EXPONENT] * log_products \
         - pv[L.P_BETA_ATTITUDE] * (attitude - pv[L.P_ATTITUDE_MEAN]) + price \
@@ -685,18 +684,18 @@ def _churn(F, I, pv, seed, i, day, renewal):
         F[L.F_PREMIUM, i] *= 1.0 - pv[L.P_RETENTION_DISCOUNT]
         F[L.F_LOADING, i] *= 1.0 - pv[L.P_RETENTION_DISCOUNT]
         return True
-    reason = OTHER
-    best = pv[L.P_REASON_MIN]
+    reason = M.REASON_OTHER
+    best = pv[L.P_REASON_MIN_LOG_HAZARD]
     if price > best:
-        reason, best = 0, price
+        reason, best = M.REASON_PRICE, price
     if service > best:
-        reason, best = 1, service
+        reason, best = M.REASON_SERVICE, service
     if social > best:
-        reason, best = 2, social
+        reason, best = M.REASON_CONTAGION, social
     if family > best:
-        reason, best = 3, family
+        reason, best = M.REASON_CASCADE, family
     if planned:
-        reason = 0  # the price change they judged unfair
+        reason = M.REASON_PRICE  # the price change they judged unfair
     I[L.I_ACTIVE, i] = 0
     I[L.I_DAY_LEFT, i] = day
     I[L.I_REASON, i] = reason
@@ -737,7 +736,7 @@ def _churn_screen(F, I, pv, seed, i, day, eta_max, p_max, renewal):
     products = I[L.I_PRODUCTS, i]
     if products < 1:
         return False
-    quote = pv[L.P_COMPETITOR_RATIO] * F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN])
+    quote = pv[L.P_COMPETITOR_PRICE_RATIO] * F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN])
     r = F[L.F_PREMIUM, i] / quote
     x = (day - I[L.I_DAY_JOINED, i]) / 365.0
     if not (r > 0.0 and x > -1.0):
@@ -751,7 +750,7 @@ def _churn_screen(F, I, pv, seed, i, day, eta_max, p_max, renewal):
     attitude = F[L.F_ATTITUDE, i]
     social = pv[L.P_LOG_HR_SOCIAL] * F[L.F_EXPOSURE_SOCIAL, i]
     if x >= pv[L.P_LOYAL_YEARS]:
-        social *= pv[L.P_LOYAL_DAMPING]
+        social *= pv[L.P_CONTAGION_LOYAL_DAMPING]
     t1 = -pv[L.P_PRODUCTS_EXPONENT] * log_p
     t2 = -pv[L.P_BETA_ATTITUDE] * (attitude - pv[L.P_ATTITUDE_MEAN])
     t3 = beta_price * log_r
@@ -817,50 +816,47 @@ def _spread(F, I, touched, n, indptr, nbr, family, wom_weight, wom_negative_mult
 
 
 # ---------------------------------------------------------------------------------------
-N_DAY_SUMS = 32
-
-
 @njit(cache=True)
 def _day_sums(F, I, n, promoter, detractor, out):
-    """Today's counts and sums over customers [0, n) into ``out`` (see
-    ``sim.core.model.LoyaltyModel._collect`` for the order), every customer's today's rows read
-    as they stand (stamp them first: ``_settle``). The model counts today's events from
-    the stamped customers only (``_morning``'s touched); this is its specification."""
+    """Today's counts and sums over customers [0, n) into ``out`` (slots
+    ``sim.core.metrics.C_*``), every customer's today's rows read as they stand (stamp them
+    first: ``_settle``). The model counts today's events from the stamped customers only
+    (``_morning``'s touched); this is its specification."""
     _today_counts(I, np.arange(n), out)
     _state_sums(F, I, n, promoter, detractor, out)
 
 
 @njit(cache=True)
 def _today_counts(I, touched, out):
-    """The entries of ``_day_sums`` that count today's events (0-13, 22-27), from the
-    customers ``touched`` (everyone whose today's rows are stamped today)."""
-    for k in (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 22, 23, 24, 25, 26, 27):
-        out[k] = 0.0
+    """The slots of ``out`` that count today's events, from the customers ``touched``
+    (everyone whose today's rows are stamped today); every other slot is zeroed, for
+    ``_state_sums`` to fill."""
+    out[:] = 0.0
     for i in touched:
         if I[L.I_T_CHURN, i] == 1:
-            out[0] += 1.0
-            out[1 + I[L.I_REASON, i]] += 1.0
-            out[6] += I[L.I_PRODUCTS, i]
-            out[23 + I[L.I_PRODUCTS, i]] += 1.0
-        if I[L.I_T_SS, i] >= 0:
-            out[7] += 1.0
-        if I[L.I_T_REP, i] >= 0:
-            out[8] += 1.0
+            out[M.C_CHURNED] += 1.0
+            out[M.C_CHURNED_PRICE + I[L.I_REASON, i]] += 1.0
+            out[M.C_PRODUCTS_LOST] += I[L.I_PRODUCTS, i]
+            out[M.C_CHURNED_1_PRODUCTS - 1 + I[L.I_PRODUCTS, i]] += 1.0
+        if I[L.I_T_SS, i] != L.SS_NONE:
+            out[M.C_CONTACTS_SELF_SERVICE] += 1.0
+        if I[L.I_T_REP, i] != L.REP_NONE:
+            out[M.C_CONTACTS_REP] += 1.0
         if I[L.I_T_ISSUE_NEW, i] == 1:
-            out[9] += 1.0
-        if I[L.I_T_CLOSED, i] == 1:
-            out[10] += 1.0
-        elif I[L.I_T_CLOSED, i] == 2:
-            out[11] += 1.0
+            out[M.C_ISSUES_OPENED] += 1.0
+        if I[L.I_T_CLOSED, i] == L.CLOSED_RESOLVED:
+            out[M.C_ISSUES_RESOLVED] += 1.0
+        elif I[L.I_T_CLOSED, i] == L.CLOSED_UNRESOLVED:
+            out[M.C_ISSUES_UNRESOLVED] += 1.0
         if I[L.I_T_RENEWAL, i] == 1:
-            out[12] += 1.0
-        if I[L.I_T_UNFAIR, i] >= 0:
-            out[13] += 1.0
+            out[M.C_RENEWALS] += 1.0
+        if I[L.I_T_UNFAIR, i] != L.UNFAIR_NONE:
+            out[M.C_PRICE_RISES] += 1.0
         if I[L.I_ACTIVE, i] == 0:
             continue
-        out[22] += I[L.I_T_SAVED, i]
-        if I[L.I_T_OUTREACH, i] >= 0:
-            out[23] += 1.0
+        out[M.C_SAVED] += I[L.I_T_SAVED, i]
+        if I[L.I_T_OUTREACH, i] != L.OUTREACH_NONE:
+            out[M.C_OUTREACH] += 1.0
 
 
 @njit(cache=True)
@@ -891,8 +887,9 @@ def _calls_today(F, I, served, fixed, hist, hist_max):
 
 @njit(cache=True)
 def _state_sums(F, I, n, promoter, detractor, out):
-    """The entries of ``_day_sums`` over every active customer's state (14-21, 28-31), in
-    one sequential pass (the float sums in customer order, exactly as there)."""
+    """The slots of ``out`` that sum every active customer's state (``active`` to
+    ``detractors``, ``active_<k>_products``), in one sequential pass (the float sums in
+    customer order)."""
     active = products = unfair = promoters = detractors = 0
     tier = np.zeros(5, np.int64)
     premium = risk = attitude = 0.0
@@ -910,10 +907,11 @@ def _state_sums(F, I, n, promoter, detractor, out):
         premium += F[L.F_PREMIUM, i]
         risk += F[L.F_RISK_COST, i]
         attitude += a
-    out[14], out[15], out[18], out[20], out[21] = active, products, unfair, promoters, detractors
-    out[16], out[17], out[19] = premium, risk, attitude
+    out[M.C_ACTIVE], out[M.C_ACTIVE_PRODUCTS] = active, products
+    out[M.C_UNFAIR_LAST], out[M.C_PROMOTERS], out[M.C_DETRACTORS] = unfair, promoters, detractors
+    out[M.C_PREMIUM], out[M.C_RISK_COST], out[M.C_ATTITUDE] = premium, risk, attitude
     for k in range(1, 5):
-        out[27 + k] = tier[k]
+        out[M.C_ACTIVE_1_PRODUCTS - 1 + k] = tier[k]
 
 
 # ---------------------------------------------------------------------------------------

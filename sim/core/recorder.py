@@ -1,0 +1,210 @@
+"""What a run records: the daily metrics, the sampled customers' journeys, the hold times
+and the summary (``sim.core.metrics`` names them all).
+
+The model calls ``Recorder.collect`` at the end of every day; the kernels count the day
+into one vector of named slots (``sim.core.metrics.COUNTS``), read here by name.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core import kernels as K
+from sim.core import layout as L
+from sim.core import metrics as M
+from sim.core import queue as Q
+
+if TYPE_CHECKING:
+    from sim.core.model import LoyaltyModel
+
+HOLD_HIST_MAX_MINUTES = 7 * 24 * 60  # hold-time histogram: 1-minute bins up to a week
+
+
+class Recorder:
+    """The daily metrics (``rows``), journeys and hold histogram of one model."""
+
+    def __init__(self, model: "LoyaltyModel") -> None:
+        self.model = model
+        self.counts = np.zeros(M.N_COUNTS)  # today's slots (sim.core.metrics.C_*)
+        self.tier_exposure = np.zeros(4)    # customer-days by products held
+        self.tier_churn = np.zeros(4)
+        self.hold_hist = np.zeros(HOLD_HIST_MAX_MINUTES + 1, np.int64)
+        self.hold_sum = 0.0
+        self.rows: list[dict] = []
+        n_sample = min(model.params.population.journey_sample, model.params.population.size)
+        self.journey_idx = np.arange(n_sample)
+        self._journey: list[tuple] = []
+
+    # -- every day ---------------------------------------------------------------------------
+    def collect(self, day: int) -> None:
+        """Count the day (events of the stamped customers, every active customer's state,
+        the silos' calls) into one row of daily metrics, and log the sampled journeys."""
+        m = self.model
+        b, costs = m.params.behaviour, m.params.costs
+        c = self.counts
+        K._today_counts(m.I, m._touched, c)  # = K._day_sums, in two faster passes
+        K._state_sums(m.F, m.I, m.n, b.nps_promoter_attitude, b.nps_detractor_attitude, c)
+        self.tier_churn += c[M.C_CHURNED_1_PRODUCTS:M.C_CHURNED_4_PRODUCTS + 1]
+        self.tier_exposure += c[M.C_ACTIVE_1_PRODUCTS:M.C_ACTIVE_4_PRODUCTS + 1]
+        served = np.concatenate([silo.served_idx for silo in m.silos])
+        calls = served.size
+        backlog = sum(silo.backlog for silo in m.silos)
+        h, abandoned, callbacks, broken = K._calls_today(
+            m.F, m.I, served, m.params.policy.promise == "fixed", self.hold_hist,
+            HOLD_HIST_MAX_MINUTES)
+        held = h.size
+        self.hold_sum += float(h.sum())
+        active = c[M.C_ACTIVE]
+        revenue = c[M.C_PREMIUM] / 365.0
+        claims = c[M.C_RISK_COST] / 365.0
+        service = sum(silo.cost_today() for silo in m.silos) \
+            + c[M.C_CONTACTS_SELF_SERVICE] * costs.self_service_cost \
+            + m.n_reps * m.params.reps.cost_per_day \
+            + m.acquired_today * costs.acquisition_cost
+        if m.params.policy.listening:
+            service += active * costs.listening_cost_per_customer_year / 365.0
+
+        def count(name: str) -> int:
+            return int(c[M.COUNTS.index(name)])
+
+        row = {
+            "day": day, "active": int(active), "active_products": count("active_products"),
+            "acquired": m.acquired_today, "churned": count("churned"),
+            **{f"churned_{r}": count(f"churned_{r}") for r in M.REASONS},
+            "products_lost": count("products_lost"),
+            "revenue": revenue, "cost_claims": claims, "cost_service": service,
+            "cost": claims + service, "profit": revenue - claims - service,
+            "contacts_self_service": count("contacts_self_service"), "contacts_phone": calls,
+            "contacts_rep": count("contacts_rep"), "calls": calls, "abandoned": abandoned,
+            "abandonment_rate": abandoned / calls if calls else 0.0,
+            "callbacks": callbacks,
+            "hold_minutes_mean": float(h.mean()) if held else 0.0,
+            "hold_minutes_p90": float(np.quantile(h, 0.9)) if held else 0.0,
+            "hold_minutes_max": float(h.max()) if held else 0.0,
+            "broken_promises": broken, "backlog": backlog,
+            "issues_opened": count("issues_opened"),
+            "issues_resolved": count("issues_resolved"),
+            "issues_unresolved": count("issues_unresolved"), "renewals": count("renewals"),
+            "price_rises": count("price_rises"),
+            "unfair_share": c[M.C_UNFAIR_LAST] / active if active else 0.0,
+            "attitude_mean": c[M.C_ATTITUDE] / active if active else 0.0,
+            "nps": 100.0 * (c[M.C_PROMOTERS] - c[M.C_DETRACTORS]) / active if active else 0.0,
+        }
+        self.rows.append(row)
+        self._log_journeys(day)
+
+    def _log_journeys(self, day: int) -> None:
+        idx = self.journey_idx
+        if idx.size == 0:
+            return
+        m = self.model
+        K._settle_idx(m.F, m.I, idx, day)  # their today's rows, read as they stand
+        F, I = m.F[:, idx], m.I[:, idx]
+        fixed = m.params.policy.promise == "fixed"
+        call, hold, told = I[L.I_T_CALL], F[L.F_T_HOLD], F[L.F_T_ANNOUNCED]
+        held = (call == Q.SERVED) | (call == Q.ABANDONED)
+        events = (
+            ("price_change", (I[L.I_T_RENEWAL] == 1) & (F[L.F_T_PRICE_CHANGE] != 0),
+             F[L.F_T_PRICE_CHANGE]),
+            ("judged_unfair", I[L.I_T_UNFAIR] == L.UNFAIR_YES, F[L.F_T_PRICE_CHANGE]),
+            ("issue", I[L.I_T_ISSUE_NEW] == 1, I[L.I_ISSUE_SILO]),
+            ("self_service", I[L.I_T_SS] != L.SS_NONE, I[L.I_T_SS]),
+            ("rep_contact", I[L.I_T_REP] != L.REP_NONE,
+             np.maximum(I[L.I_T_REP] - L.REP_HELPED, 0)),  # 0 helped, 1 handed off, 2 ignored
+            ("transfer", I[L.I_T_REP] == L.REP_HANDED_OFF, I[L.I_ISSUE_EFFORT]),
+            ("call", call == Q.SERVED, hold),
+            ("abandoned", (call == Q.ABANDONED) | (call == Q.BALKED), hold),
+            ("callback", call == Q.CALLBACK, F[L.F_T_CALLBACK_WAIT]),
+            ("promise_broken", held & (hold > told) & fixed, hold - told),
+            ("resolved", I[L.I_T_CLOSED] == L.CLOSED_RESOLVED, I[L.I_ISSUE_EFFORT]),
+            ("unresolved", I[L.I_T_CLOSED] == L.CLOSED_UNRESOLVED, I[L.I_ISSUE_EFFORT]),
+            ("outreach", I[L.I_T_OUTREACH] != L.OUTREACH_NONE, I[L.I_T_OUTREACH]),
+            ("churned", I[L.I_T_CHURN] == 1, I[L.I_REASON]),
+            ("saved", I[L.I_T_SAVED] == 1,
+             np.full(idx.size, m.params.policy.retention_discount)),
+        )
+        for name, mask, value in events:
+            hit = np.flatnonzero(mask)
+            if hit.size:
+                self._journey.append((idx[hit], day, name, np.asarray(value, float)[hit]))
+
+    # -- results -----------------------------------------------------------------------------
+    def timeseries(self) -> dict[str, np.ndarray]:
+        """One array per daily metric (``sim.core.metrics.DAILY_COLUMNS``), one per day."""
+        out = {}
+        for col in M.DAILY_COLUMNS:
+            values = [r[col] for r in self.rows]
+            out[col] = np.asarray(values, dtype=np.int64 if isinstance(
+                values[0] if values else 0, (int, np.integer)) else np.float64)
+        return out
+
+    def journeys(self) -> dict[str, np.ndarray]:
+        """The sampled customers' events: columns customer, day, event, value."""
+        if not self._journey:
+            return {"customer": np.zeros(0, np.int64), "day": np.zeros(0, np.int32),
+                    "event": np.zeros(0, dtype=object), "value": np.zeros(0)}
+        cust = np.concatenate([e[0] for e in self._journey]).astype(np.int64)
+        day = np.concatenate([np.full(e[0].size, e[1], np.int32) for e in self._journey])
+        event = np.concatenate([np.full(e[0].size, e[2], dtype=object) for e in self._journey])
+        value = np.concatenate([e[3] for e in self._journey])
+        order = np.lexsort((cust, day))
+        return {"customer": cust[order], "day": day[order], "event": event[order],
+                "value": value[order]}
+
+    def hold_distribution(self) -> np.ndarray:
+        """Calls that held, by whole minutes on hold (last bin: a week or more)."""
+        return self.hold_hist.copy()
+
+    def summary(self) -> dict:
+        m = self.model
+        ts = self.timeseries()
+        days = len(self.rows)
+        disc = (1.0 + m.params.market.discount_rate_annual) ** (-ts["day"] / 365.0)
+        exposure_years = ts["active"].sum() / 365.0
+        churned = int(ts["churned"].sum())
+        held = int(self.hold_hist.sum())
+        year1 = ts["day"] < 365
+
+        def annual_retention(churn: float, exposure_days: float) -> float:
+            return math.exp(-churn / (exposure_days / 365.0)) if exposure_days > 0 else float("nan")
+
+        def hold_quantile(q: float) -> float:
+            if held == 0:
+                return 0.0
+            return float(np.searchsorted(np.cumsum(self.hold_hist), q * held))
+
+        calls = int(ts["calls"].sum())
+        return {
+            "policy": m.params.policy.name, "seed": m.seed, "days": days,
+            "customers_start": m.n_initial,
+            "customers_end": int(ts["active"][-1]) if days else m.n_initial,
+            "acquired": int(ts["acquired"].sum()),
+            "acquisitions_refused": int(m.acquisitions_refused),
+            "churned": churned,
+            "churn_share": churned / (m.n_initial + int(ts["acquired"].sum())),
+            "retention_annual": math.exp(-churned / exposure_years) if exposure_years else float("nan"),
+            "churn_annualised": 1.0 - math.exp(-churned / exposure_years) if exposure_years else float("nan"),
+            "retention_annual_by_products": {
+                str(p + 1): annual_retention(self.tier_churn[p], self.tier_exposure[p])
+                for p in range(4)},
+            "churn_by_reason": {r: int(ts[f"churned_{r}"].sum()) for r in M.REASONS},
+            "products_lost": int(ts["products_lost"].sum()),
+            "revenue": float(ts["revenue"].sum()),
+            "revenue_year1": float(ts["revenue"][year1].sum()),
+            "cost": float(ts["cost"].sum()),
+            "profit": float(ts["profit"].sum()),
+            "profit_year1": float(ts["profit"][year1].sum()),
+            "npv_profit": float((ts["profit"] * disc).sum()),
+            "calls": calls,
+            "hold_minutes_mean": self.hold_sum / held if held else 0.0,
+            "hold_minutes_p90": hold_quantile(0.9),
+            "hold_minutes_max": float(ts["hold_minutes_max"].max()) if days else 0.0,
+            "abandonment_rate": float(ts["abandoned"].sum() / calls) if calls else 0.0,
+            "broken_promises": int(ts["broken_promises"].sum()),
+            "unfair_share_end": float(ts["unfair_share"][-1]) if days else 0.0,
+            "attitude_mean_end": float(ts["attitude_mean"][-1]) if days else 0.0,
+            "nps_mean": float(ts["nps"].mean()) if days else 0.0,
+        }
