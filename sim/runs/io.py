@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import __version__
+from sim.core.fingerprint import HASH_CHARS, MODEL_CODE, code_fingerprint  # noqa: F401
 from sim.core.metrics import DAILY_COLUMNS
 from sim.core.params import SimParams, to_dict
 
@@ -56,26 +57,9 @@ JOURNEY_SCHEMA = pa.schema([("customer", pa.int64()), ("day", pa.int32()),
 SAMPLED_SCHEMA = pa.schema([("customer", pa.int64()), ("products", pa.int8())])
 HOLDS_SCHEMA = pa.schema([("minutes", pa.int32()), ("calls", pa.int64())])
 PACKAGES = ("cxsim", "numpy", "numba", "mesa", "hydra-core", "omegaconf", "pyarrow")
-HASH_CHARS = 12
 
 
 # -- identity of a run ----------------------------------------------------------------------
-CORE = Path(__file__).resolve().parents[1] / "core"
-
-
-def code_fingerprint(package: Path = CORE) -> str:
-    """Short SHA-256 of the model's code: every ``.py`` file below ``sim/core`` (by path and
-    content), which is all that decides a run's results. Runs made by different model code
-    never share a run directory; a change to the runs, reports or validation does not make
-    studies run again."""
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        name = path.relative_to(package).as_posix()
-        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:HASH_CHARS]
-
-
-MODEL_CODE = code_fingerprint()
 
 
 def _canonical(obj: Any) -> Any:

@@ -1,0 +1,249 @@
+"""Service: issues opening, reps handling them, the silos' callers and their day in the queue,
+the experience of a call against what was expected, and an issue's progress."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sim.core import layout as L
+from sim.core import queue as Q
+from sim.core import rng as R
+from sim.core.kernels.today import _touch
+
+
+@njit(cache=True)
+def _open_issue(F, I, i, day, silo):
+    _touch(F, I, i, day)
+    I[L.I_ISSUE_OPEN, i] = 1
+    I[L.I_ISSUE_SILO, i] = silo
+    I[L.I_ISSUE_EFFORT, i] = 0
+    I[L.I_ISSUE_NEXT_DAY, i] = day
+    I[L.I_T_ISSUE_NEW, i] = 1
+
+
+@njit(cache=True)
+def _reps(F, I, pv, seed, day, idx, minutes_left, minutes_per_issue):
+    """Sales reps handle the service issues brought to them by the customers ``idx`` (in
+    customer order; stamped today), while their service time lasts (minutes_left:
+    (n_reps,) float64, consumed). A rep helps (resolving with rep_fcr), hands off to the
+    silo (a transfer: the call goes to the queue today) or ignores; a rep out of time
+    ignores."""
+    for i in idx:
+        if I[L.I_T_ACTION, i] != L.ACTION_REP:
+            continue
+        rep = I[L.I_REP, i]
+        if minutes_left[rep] < minutes_per_issue:
+            I[L.I_T_REP, i] = L.REP_IGNORED
+            I[L.I_T_ACTION, i] = L.ACTION_NONE
+            continue
+        minutes_left[rep] -= minutes_per_issue
+        u = R.uniform(seed, R.REP, i, day, 0)
+        if u < pv[L.P_REP_HELP]:
+            if R.uniform(seed, R.REP, i, day, 1) < pv[L.P_REP_FCR]:
+                I[L.I_T_REP, i] = L.REP_RESOLVED
+            else:
+                I[L.I_T_REP, i] = L.REP_HELPED
+            I[L.I_T_ACTION, i] = L.ACTION_NONE
+        elif u < pv[L.P_REP_HELP] + pv[L.P_REP_HANDOFF]:
+            I[L.I_T_REP, i] = L.REP_HANDED_OFF
+            I[L.I_T_ACTION, i] = L.ACTION_PHONE
+        else:
+            I[L.I_T_REP, i] = L.REP_IGNORED
+            I[L.I_T_ACTION, i] = L.ACTION_NONE
+
+
+@njit(cache=True)
+def _callers(I, n, silo, day):
+    """Indices of today's (``day``) callers to ``silo``, in customer order."""
+    count = 0
+    for i in range(n):
+        if I[L.I_T_ACTION, i] == L.ACTION_PHONE and I[L.I_TODAY, i] == day \
+                and I[L.I_ISSUE_SILO, i] == silo:
+            count += 1
+    out = np.empty(count, np.int64)
+    count = 0
+    for i in range(n):
+        if I[L.I_T_ACTION, i] == L.ACTION_PHONE and I[L.I_TODAY, i] == day \
+                and I[L.I_ISSUE_SILO, i] == silo:
+            out[count] = i
+            count += 1
+    return out
+
+
+@njit(cache=True)
+def _callers_by_silo(I, deferred, n_silos):
+    """Today's callers of every silo among ``deferred`` (stamped today, in customer order):
+    (start, idx), the callers of silo s being ``idx[start[s]:start[s + 1]]`` in customer
+    order (the same as ``_callers``)."""
+    buf = np.empty(deferred.shape[0], np.int64)
+    m = 0
+    for i in deferred:
+        if I[L.I_T_ACTION, i] == L.ACTION_PHONE:
+            buf[m] = i
+            m += 1
+    start = np.zeros(n_silos + 1, np.int64)
+    for k in range(m):
+        s = I[L.I_ISSUE_SILO, buf[k]]
+        if 0 <= s < n_silos:
+            start[s + 1] += 1
+    for s in range(n_silos):
+        start[s + 1] += start[s]
+    idx = np.empty(start[n_silos], np.int64)
+    fill = start[:n_silos].copy()
+    for k in range(m):
+        s = I[L.I_ISSUE_SILO, buf[k]]
+        if 0 <= s < n_silos:
+            idx[fill[s]] = buf[k]
+            fill[s] += 1
+    return start, idx
+
+
+@njit(cache=True)
+def _call_draws(I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
+                patience_mean, patience_mult, captive_share, callback_accept):
+    """Arrival minute, handling time, patience and callback acceptance for each caller,
+    sorted by arrival: through the day, or within ``opening_minutes`` of opening for a
+    caller whose last call the closing cut off. Returns (order, arrival, handle, patience,
+    accepts)."""
+    m = idx.shape[0]
+    arrival = np.empty(m)
+    handle = np.empty(m)
+    patience = np.empty(m)
+    accepts = np.empty(m, np.bool_)
+    for k in range(m):
+        i = idx[k]
+        window = open_minutes
+        if I[L.I_OPENING_DAY, i] == day:
+            window = min(opening_minutes, open_minutes)
+        arrival[k] = day_start + R.uniform(seed, R.ARRIVAL, i, day, 0) * window
+        handle[k] = R.exponential(seed, R.HANDLE, i, day, 0, handle_mean)
+        if R.uniform(seed, R.PATIENCE, i, day, 0) < captive_share:
+            patience[k] = np.inf
+        else:
+            patience[k] = R.exponential(seed, R.PATIENCE, i, day, 1, patience_mean) * patience_mult
+        accepts[k] = R.uniform(seed, R.CALLBACK, i, day, 0) < callback_accept
+    order = np.argsort(arrival, kind="mergesort")
+    return order, arrival[order], handle[order], patience[order], accepts[order]
+
+
+@njit(cache=True)
+def _silo_day(F, I, idx, seed, day, free_at, open_minutes, opening_minutes, handle_mean,
+              patience_mean, patience_mult, captive_share, callback_accept, announce_mode,
+              promised, callback_offered, callback_min_wait):
+    """Serve one silo's callers for one day and write each caller's outcome into their
+    columns. Nobody holds past closing: a caller's patience is at most the time left until
+    the line closes, so a caller still waiting then (captive ones too) is cut off, as an
+    abandoned call, and may call again the next day, within ``opening_minutes`` of opening
+    (``opening_day``). Agents finish the calls they started after closing, and callbacks
+    keep their place. Returns the backlog: the callers the closing sent away (cut off, or
+    told a wait beyond it) and the callbacks not started by closing."""
+    day_start = day * open_minutes
+    closing = day_start + open_minutes
+    order, arrival, handle, patience, accepts = _call_draws(
+        I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
+        patience_mean, patience_mult, captive_share, callback_accept)
+    m = idx.shape[0]
+    closed_on = np.zeros(m, np.bool_)  # their patience outlasts the line
+    for k in range(m):
+        left = closing - arrival[k]
+        if patience[k] > left:
+            patience[k] = left
+            closed_on[k] = True
+    outcome = np.empty(m, np.int8)
+    hold = np.empty(m)
+    told = np.empty(m)
+    start = np.empty(m)
+    Q._serve_fcfs(arrival, handle, patience, accepts, announce_mode, promised,
+                  callback_offered, callback_min_wait, free_at, outcome, hold, told, start)
+    backlog = 0
+    for k in range(m):
+        i = idx[order[k]]
+        I[L.I_T_CALL, i] = outcome[k]
+        F[L.F_T_HOLD, i] = hold[k]
+        F[L.F_T_ANNOUNCED, i] = told[k]
+        if outcome[k] == Q.CALLBACK:
+            F[L.F_T_CALLBACK_WAIT, i] = start[k] - arrival[k]
+        sent_away = closed_on[k] and (outcome[k] == Q.ABANDONED or outcome[k] == Q.BALKED)
+        if sent_away:
+            I[L.I_OPENING_DAY, i] = day + 1
+        if start[k] > closing or sent_away:
+            backlog += 1
+    return backlog
+
+
+@njit(cache=True)
+def _experience_call(F, I, pv, i):
+    """Attitude and expectation after a call: the wait against what was expected (what was
+    announced, else the learned expectation), scaled down for a callback; a caller who hung
+    up on hearing the wait experienced none."""
+    outcome = I[L.I_T_CALL, i]
+    if outcome == Q.BALKED:
+        return
+    told = F[L.F_T_ANNOUNCED, i]
+    weight = 1.0
+    if outcome == Q.CALLBACK:
+        actual = F[L.F_T_CALLBACK_WAIT, i]
+        weight = pv[L.P_CALLBACK_WAIT_WEIGHT]
+    else:
+        actual = F[L.F_T_HOLD, i]
+    expected = F[L.F_EXPECTED_WAIT, i]
+    if told >= 0.0:
+        expected = told
+    gap = weight * (actual - expected) / 60.0
+    if gap > 0.0:
+        F[L.F_ATTITUDE, i] -= pv[L.P_LOSS_AVERSION] * pv[L.P_DISCONFIRMATION_PER_HOUR] * gap
+    else:
+        F[L.F_ATTITUDE, i] -= pv[L.P_DISCONFIRMATION_PER_HOUR] * gap
+    F[L.F_ATTITUDE, i] -= pv[L.P_WAIT_PAIN_PER_HOUR] * weight * actual / 60.0
+    if pv[L.P_PROMISE] == L.PROMISE_FIXED and told >= 0.0 and outcome != Q.CALLBACK \
+            and actual > told:
+        F[L.F_ATTITUDE, i] -= pv[L.P_BROKEN_PROMISE_PENALTY]
+    F[L.F_EXPECTED_WAIT, i] += pv[L.P_EXPECTATION_LEARNING] * (actual - F[L.F_EXPECTED_WAIT, i])
+
+
+@njit(cache=True)
+def _progress_issue(F, I, pv, seed, i, day):
+    """Effort, resolution and the next step of an issue contacted today."""
+    ss, rep, call = I[L.I_T_SS, i], I[L.I_T_REP, i], I[L.I_T_CALL, i]
+    if ss < 0 and rep < 0 and call < 0:
+        return
+    effort = I[L.I_ISSUE_EFFORT, i]
+    resolved = False
+    if ss == L.SS_RESOLVED:
+        effort += 1
+        resolved = True
+    elif ss == L.SS_FAILED:
+        effort += 2  # the failed attempt and the switch to the phone
+        F[L.F_ATTITUDE, i] += pv[L.P_FORCED_CHANNEL_SWITCH]
+    if rep >= 0:
+        effort += 1
+        if rep == L.REP_RESOLVED:
+            resolved = True
+        elif rep == L.REP_HANDED_OFF:
+            effort += 1
+            F[L.F_ATTITUDE, i] += pv[L.P_TRANSFER_PENALTY]
+    if call >= 0:
+        effort += 1
+        _experience_call(F, I, pv, i)
+        if call == Q.SERVED or call == Q.CALLBACK:
+            fcr = pv[L.P_FCR_BILLING + I[L.I_ISSUE_SILO, i]]  # fcr_<silo> in silo order
+            resolved = R.uniform(seed, R.RESOLVE, i, day, 0) < fcr
+    I[L.I_ISSUE_EFFORT, i] = effort
+    if resolved:
+        I[L.I_T_CLOSED, i] = L.CLOSED_RESOLVED
+        I[L.I_ISSUE_OPEN, i] = 0
+        if effort <= pv[L.P_LOW_EFFORT_MAX]:
+            F[L.F_ATTITUDE, i] += pv[L.P_RESOLVED_LOW_EFFORT]
+        else:
+            F[L.F_ATTITUDE, i] += pv[L.P_RESOLVED_HIGH_EFFORT]
+        return
+    p_retry = pv[L.P_RETRY_AFTER_UNRESOLVED]
+    if call == Q.ABANDONED or call == Q.BALKED:
+        p_retry = pv[L.P_RETRY_AFTER_ABANDON]
+    if effort < pv[L.P_MAX_CONTACTS] and R.uniform(seed, R.RETRY, i, day, 0) < p_retry:
+        I[L.I_ISSUE_NEXT_DAY, i] = day + 1
+    else:
+        I[L.I_T_CLOSED, i] = L.CLOSED_UNRESOLVED
+        I[L.I_ISSUE_OPEN, i] = 0
+        F[L.F_ATTITUDE, i] += pv[L.P_UNRESOLVED]
