@@ -23,7 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from sim.validation import calibration as C
-from sim.validation import validate as V
+from sim.validation.calibration_checks import (CONTAGION_WINDOW_DAYS, ELASTICITY_RISE,
+                                               ISSUE_WINDOW_DAYS)
+from sim.validation.cli import fmt, format_table
+from sim.validation.registry import Settings, run_checks
 from sim.runs.config import policy_params
 from sim.core.params import SimParams
 
@@ -72,8 +75,8 @@ def sweep_row(key: str, value: float, size: int, reps: int, seed: int) -> dict:
         # cost-explained and unexplained and of the silent hike's rise unexplained; then
         # the silent hike against the baseline at the same value
         hike = policy_params("silent_hike")["price_change"]
-        for name, rise, expl in (("cost", V.ELASTICITY_RISE, "cost"),
-                                 ("none", V.ELASTICITY_RISE, "none"),
+        for name, rise, expl in (("cost", ELASTICITY_RISE, "cost"),
+                                 ("none", ELASTICITY_RISE, "none"),
                                  ("hike_none", hike, "none")):
             row[f"semi_elasticity_{name}"] = C.renewal_semi_elasticity(
                 size * 4, C.replicate_seed(seed, 200), rise, expl,
@@ -94,10 +97,10 @@ def sweep_row(key: str, value: float, size: int, reps: int, seed: int) -> dict:
     row["retention"] = C.annual_retention(ends)[0]
     row["retention_single"] = C.annual_retention(ends, lambda e: e.products == 1)[0]
     row["retention_bundles"] = C.annual_retention(ends, lambda e: e.products >= 2)[0]
-    g = C.issue_outcome_hazards(models, V.ISSUE_WINDOW_DAYS)
+    g = C.issue_outcome_hazards(models, ISSUE_WINDOW_DAYS)
     row["stay_high_effort"] = 0.61 ** g["hazard_ratio"][1]
     row["stay_unresolved"] = 0.61 ** g["hazard_ratio"][2]
-    obs, exp_, days, _ = C.contagion_tallies(models, V.CONTAGION_WINDOW_DAYS, 5.0)
+    obs, exp_, days, _ = C.contagion_tallies(models, CONTAGION_WINDOW_DAYS, 5.0)
     row["contagion_hr"] = C.fit_decaying_ratio(obs.sum(axis=0), exp_.sum(axis=0),
                                                days)["hazard_ratio"]
     return row
@@ -111,9 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    settings = V.Settings(quick=args.quick, seed=args.seed)
-    rows = V.run_checks(settings, list(CALIBRATION_CHECKS))
-    print(V.format_table(rows))
+    settings = Settings(quick=args.quick, seed=args.seed)
+    rows = run_checks(settings, list(CALIBRATION_CHECKS))
+    print(format_table(rows))
     with open(args.out / "checks.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["check", "quantity", "expected", "simulated", "se", "rule", "tolerance",
@@ -143,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
              "| check | quantity | expected | simulated | SE | result |",
              "|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r.check} | {r.quantity} | {V._fmt(r.expected)} | "
-                     f"{V._fmt(r.simulated)} | {V._fmt(r.se)} | {r.verdict} |")
+        lines.append(f"| {r.check} | {r.quantity} | {fmt(r.expected)} | "
+                     f"{fmt(r.simulated)} | {fmt(r.se)} | {r.verdict} |")
     lines += ["", f"## Sweeps around the defaults ({reps} replicates x {size:,} customers x "
               "3 years per value unless the row says otherwise, paired seeds; price walking: "
               "one 10-year run; semi-elasticities: paired 90-day runs on four times the customers, "

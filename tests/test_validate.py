@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from sim.validation import validate as V
+from sim.validation import cli as V
 
 
 def test_quick_validation_passes_and_writes_report_and_figure(tmp_path, capsys):

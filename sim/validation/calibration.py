@@ -5,8 +5,8 @@ Every function here runs ``LoyaltyModel`` and reads only its public outputs: ``s
 ``journeys()`` (with every initial customer sampled), the ties (``indptr``, ``nbr``,
 ``tie_family``, ``household``) and, read-only, the state arrays ``F`` and ``I`` at the end
 of the run (joining and leaving days, products, premium, risk cost, loading). The claims,
-sources and tolerances live in ``sim.validation.validate`` (the checks); ``experiments/calibration.py``
-runs them at full size and sweeps the tunable parameters.
+sources and tolerances live in ``sim.validation.calibration_checks`` (the checks);
+``experiments/calibration.py`` runs them at full size and sweeps the tunable parameters.
 
 Runs use one numba thread: results are bit-identical on any thread count (the tests hold
 the kernels to that), and on a shared machine one thread is much faster for many short

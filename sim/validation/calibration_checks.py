@@ -1,0 +1,311 @@
+"""Calibration checks: the full model, at its default parameters, against the published
+findings in MODEL-NOTES.md.
+
+Annual retention overall and by products (J.D. Power), the share judging a rise unfair by
+its motive (Kahneman, Knetsch & Thaler), staying after a service issue by its outcome
+(Gartner), contagion of defection along social ties (Nitzan & Libai), the renewal price
+semi-elasticity (second-hand), price walking's loyalty penalty (FCA) and the silent hike of
+the seed story. The measurements are ``sim.validation.calibration``'s; this module holds
+the claims, sources, sizes and tolerances, and what the report says about each known open
+target (``ELASTICITY_OPEN``, ``SILENT_HIKE_OPEN``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from sim.core.params import BehaviourParams
+from sim.report.stats import sem
+from sim.validation import calibration as C
+from sim.validation import queueing_checks  # noqa: F401  (registered first: report order)
+from sim.validation.registry import CheckResult, Settings, register
+
+
+# Sizes: the base runs (default parameters, 3 years) serve retention, products, service
+# outcomes and contagion, and are the baseline half of the silent-hike pairs.
+CALIB_YEARS = 3
+CALIB_REPLICATES = {True: 3, False: 6}        # quick, full
+CALIB_SIZE = {True: 14_000, False: 30_000}
+FAIRNESS_SIZE = 40_000                        # 60 days: about 6,500 renewals per motive
+ELASTICITY_SIZE = {True: 80_000, False: 200_000}
+ELASTICITY_RISE = 0.10
+WALKING_SIZE = {True: 3_000, False: 10_000}
+ISSUE_WINDOW_DAYS = 90                        # hazard after an issue closes: one attitude half-life
+CONTAGION_WINDOW_DAYS = 181
+
+SRC_JDP = "J.D. Power insurance shopping/retention studies [S] (MODEL-NOTES)"
+SRC_KKT = "Kahneman, Knetsch & Thaler (1986) AER 76:728 [S]"
+SRC_GARTNER = "Gartner customer effort survey, 6,000+ customers [S] (MODEL-NOTES)"
+SRC_NL = "Nitzan & Libai (2011) JM 75(6):24, 1M mobile subscribers [S]"
+SRC_FCA = "FCA general insurance pricing practices study (2020) [S]"
+SRC_ELAST = "UK renewal demand models, second-hand [S?] (MODEL-NOTES: verify before quoting)"
+SRC_STORY = "Seed 001 story; MODEL-NOTES calibration target (the Complex's trade-off)"
+
+
+@functools.lru_cache(maxsize=4)
+def _calib_runs(quick: bool, seed: int) -> tuple:
+    """Paired replicate runs (baseline with every initial customer's journey, silent hike)."""
+    size = CALIB_SIZE[quick]
+    pairs = []
+    for r in range(CALIB_REPLICATES[quick]):
+        s = C.replicate_seed(seed, r)
+        base = C.run(C.make_params(size, CALIB_YEARS * 365, s, journeys=True))
+        hike = C.run(C.make_params(size, CALIB_YEARS * 365, s, policy="silent_hike"))
+        pairs.append((base, hike))
+    return tuple(pairs)
+
+
+def _base_models(settings: Settings) -> list:
+    return [b for b, _ in _calib_runs(settings.quick, settings.seed)]
+
+
+def _runs_note(settings: Settings) -> str:
+    return (f"{CALIB_REPLICATES[settings.quick]} replicate runs of "
+            f"{CALIB_SIZE[settings.quick]:,} customers x {CALIB_YEARS} years, default "
+            "parameters, policy baseline")
+
+
+@register("retention")
+def check_retention(settings: Settings) -> list[CheckResult]:
+    """Baseline annual retention about 90%; bundles about 95%, single products about 83%."""
+    ends = [C.Ends.of(m) for m in _base_models(settings)]
+    note = (f"{_runs_note(settings)}. Annual retention = exp(-365 x departures / "
+            "customer-days), customers who joined during the run included; SE clustered by "
+            "household. Band: +-2 points around each published figure (J.D. Power reports "
+            "rounded shares; US auto retention is quoted as 'about 90%').")
+    rows = []
+    for label, expected, mask in (
+            ("all customers", 0.90, lambda e: slice(None)),
+            ("single product", 0.83, lambda e: e.products == 1),
+            ("bundles (2+ products)", 0.95, lambda e: e.products >= 2)):
+        r, se, n = C.annual_retention(ends, mask)
+        rows.append(CheckResult(
+            "retention", f"annual retention, {label}, default parameters ({n:,} departures)",
+            SRC_JDP, f"retention/yr, {label}", expected, r, se, 0.02 / expected, note=note))
+    return rows
+
+
+KKT_SHOVEL_RISE = 20.0 / 15.0 - 1.0
+
+
+@register("fairness")
+def check_fairness(settings: Settings) -> list[CheckResult]:
+    """KKT: share judging a rise unfair, cost-explained < unexplained < exploiting lock-in."""
+    rise = BehaviourParams().fairness_reference_rise
+    seed = C.replicate_seed(settings.seed, 100)
+    shares = {m: C.unfair_share(FAIRNESS_SIZE, seed, rise, m) for m in ("cost", "none", "lock_in")}
+    note = (f"Renewals in the first 60 days of {FAIRNESS_SIZE:,} customers, every renewal "
+            f"raised {rise:.0%} beyond the rise customers expect (behaviour.expected_rise; "
+            "the judged rise d at which the fairness form logistic(a_m + b ln(d / d_ref)) is "
+            "anchored to KKT), no cost trend and no moves so each customer sees exactly that "
+            "rise; share = judged unfair / noticed rises (journeys); binomial SE. Bands: "
+            "KKT's ranges (cost pass-through 21-25%, market/demand 71-82%, lock-in 91% "
+            "+-3 points). The shovel row checks the size slope b, set from that vignette.")
+    rows = []
+    for motive, label, expected, tol in (("cost", "cost explained", 0.23, 0.02 / 0.23),
+                                         ("none", "unexplained", 0.765, 0.055 / 0.765),
+                                         ("lock_in", "exploiting lock-in", 0.91, 0.03 / 0.91)):
+        share, se, n = shares[motive]
+        rows.append(CheckResult(
+            "fairness", f"share judging a {rise:.0%} renewal rise unfair, {label} ({n:,} "
+            "renewals)", SRC_KKT, f"P(unfair), {label}", expected, share, se, tol, note=note))
+    shovel, se_shovel, n_shovel = C.unfair_share(FAIRNESS_SIZE, seed, KKT_SHOVEL_RISE, "none")
+    rows.append(CheckResult(
+        "fairness", f"KKT's snow-shovel vignette ($15 -> $20, +{KKT_SHOVEL_RISE:.0%}, demand "
+        f"driven: 82% unfair) as an unexplained rise ({n_shovel:,} renewals)", SRC_KKT,
+        "P(unfair), +33%", 0.82, shovel, se_shovel, 0.055 / 0.82, note=note))
+    (c, sc, _), (u, su, _), (k, sk, _) = shares["cost"], shares["none"], shares["lock_in"]
+    rows.append(CheckResult(
+        "fairness", "KKT ordering: unexplained judged unfair more often than cost-explained",
+        SRC_KKT, "P(unfair) unexpl.", c, u, math.hypot(sc, su), 0.0, rule="above"))
+    rows.append(CheckResult(
+        "fairness", "KKT ordering: exploiting lock-in judged unfair more often than unexplained",
+        SRC_KKT, "P(unfair) lock-in", u, k, math.hypot(su, sk), 0.0, rule="above"))
+    return rows
+
+
+GARTNER_STAY = {"low-effort resolved": 0.61, "high-effort resolved": 0.37, "unresolved": 0.27}
+
+
+@register("service_outcomes")
+def check_service_outcomes(settings: Settings) -> list[CheckResult]:
+    """Stay-or-go after a service issue: low effort > high effort > unresolved (Gartner)."""
+    g = C.issue_outcome_hazards(_base_models(settings), ISSUE_WINDOW_DAYS)
+    hr, se_log = g["hazard_ratio"], g["se_log_hr"]
+    anchor = GARTNER_STAY["low-effort resolved"]
+    note = (f"{_runs_note(settings)}; every initial customer's journey. Gartner's shares are "
+            "stated intent to stay, not retention (27% staying would be 73% churn). Mapping: "
+            "the model's hazard of leaving in the "
+            f"{ISSUE_WINDOW_DAYS} days after an issue closes (customer-days belong to the "
+            "most recent closure), indirectly standardised by products, loyalty and renewal "
+            "day, as a ratio HR to the low-effort resolved group; the low-effort group's 61% "
+            "is taken as a survival probability, so under proportional hazards a group with "
+            "ratio HR states P(stay) = 0.61^HR (Gartner's 37% and 27% mean HR = 2.0 and 2.7). "
+            f"Closures: {', '.join(f'{k} {int(n):,}' for k, n in zip(C.OUTCOMES, g['closures']))}"
+            f"; departures in the window: "
+            f"{', '.join(f'{int(n):,}' for n in g['observed'])}; HR = "
+            f"{', '.join(f'{x:.2f}' for x in hr)}. SE from Poisson counts.")
+    rows = []
+    for k, label in ((1, "high-effort resolved"), (2, "unresolved")):
+        stay = anchor ** hr[k]
+        se = abs(math.log(anchor)) * stay * hr[k] * se_log[k]
+        rows.append(CheckResult(
+            "service_outcomes", f"P(stay) after an issue, {label}, mapped from the model's "
+            f"hazard ratio to low-effort resolved (HR {hr[k]:.2f})", SRC_GARTNER,
+            f"P(stay), {label}", GARTNER_STAY[label], stay, se, 0.2, note=note))
+    rows.append(CheckResult(
+        "service_outcomes", "ordering: high-effort resolved customers leave more than "
+        "low-effort resolved ones", SRC_GARTNER, "HR high/low effort", 1.0, hr[1],
+        hr[1] * se_log[1], 0.0, rule="above"))
+    obs = g["observed"]
+    rows.append(CheckResult(
+        "service_outcomes", "ordering: unresolved customers leave more than high-effort "
+        "resolved ones", SRC_GARTNER, "HR unresolved/high", hr[1], hr[2],
+        hr[2] * math.sqrt(1.0 / obs[1] + 1.0 / obs[2]), 0.0, rule="above"))
+    return rows
+
+
+@register("contagion")
+def check_contagion(settings: Settings) -> list[CheckResult]:
+    """A social tie's defection raises the hazard about 1.8x, decaying over about a month."""
+    loyal_years = BehaviourParams().loyal_years
+    obs, exp_, days, _ = C.contagion_tallies(_base_models(settings), CONTAGION_WINDOW_DAYS,
+                                             loyal_years)
+    o, x = obs.sum(axis=0), exp_.sum(axis=0)
+    fit = C.fit_decaying_ratio(o, x, days)
+    late, late_se = C.ratio_in_band(o, x, days, 61, CONTAGION_WINDOW_DAYS - 1)
+    young = C.fit_decaying_ratio(obs[0], exp_[0], days)
+    loyal = C.fit_decaying_ratio(obs[1], exp_[1], days)
+    note = (f"{_runs_note(settings)}. Customer-days are classed by the days since the most "
+            "recent departure of a social (non-household) tie; departures observed against "
+            "those expected from customer-days with no such departure in the last "
+            f"{CONTAGION_WINDOW_DAYS - 1} days (standardised by products, loyalty and renewal "
+            "day). Poisson maximum likelihood of HR(t) = exp(beta exp(-t/tau)): the "
+            "instantaneous ratio exp(beta) over all customers, as Nitzan & Libai estimate it "
+            f"(fitted tau = {fit['tau_days']:.0f} days, SE {fit['se_tau_days']:.0f}); "
+            f"customers before {loyal_years:g} years of tenure {young['hazard_ratio']:.2f} "
+            f"(SE {young['se_hazard_ratio']:.2f}), loyal ones {loyal['hazard_ratio']:.2f} "
+            f"(SE {loyal['se_hazard_ratio']:.2f}); {int(fit['departures']):,} departures "
+            "within the window. Word of mouth from the same departing tie is part of what is "
+            "measured, as it is in the field data.")
+    return [
+        CheckResult("contagion", "a social tie's defection raises the defection hazard by "
+                    "about 80% (instantaneous ratio, all customers)", SRC_NL,
+                    "hazard ratio at t=0", 1.8, fit["hazard_ratio"], fit["se_hazard_ratio"],
+                    0.2, note=note),
+        CheckResult("contagion", "the effect decays over about a month: 2-6 months after the "
+                    "tie's departure the hazard ratio is back within 15% of 1", SRC_NL,
+                    "HR, days 61-180", 1.0, late, late_se, 0.15, note=note),
+    ]
+
+
+# What the report says about each open target; README.md, "Known limitations", has the
+# measurements behind them and what was tried.
+ELASTICITY_OPEN = (
+    "Steeper than the band. The price term alone gives about -1.0 (4 x 60,000 customers, "
+    "with beta_unfair, unfair_attitude and the billing queries at 0); a 10% rise also "
+    "exceeds the expected cost trend, so it is judged unfair by about 12% (cost-explained) "
+    "or 59% (unexplained) of customers, each adding beta_unfair and an attitude hit, and "
+    "prompts billing queries (10% / 35%); with beta_unfair 0 the unexplained response is "
+    "still about -6.4. The band is second-hand [S?] and was not used to change defaults. "
+    "behaviour.unfair_full_rise (off by default) flattens the response to -3.1 / -8.5 at 0.2 "
+    "and -2.5 / -6.6 at 0.3 (+60% stays about -4.6; 15,000 customers) but takes the silent "
+    "hike's year-one revenue rise to about zero (-0.02% at 0.2). See the README, \"Known "
+    "limitations\".")
+
+
+@register("renewal_elasticity")
+def check_renewal_elasticity(settings: Settings) -> list[CheckResult]:
+    """Renewal price semi-elasticity about -1.5 to -3 (second-hand)."""
+    size = ELASTICITY_SIZE[settings.quick]
+    seed = C.replicate_seed(settings.seed, 200)
+    rows = []
+    for explanation, label in (("cost", "cost-explained"),
+                               ("none", "unexplained (a plain renewal notice)")):
+        e = C.renewal_semi_elasticity(size, seed, ELASTICITY_RISE, explanation)
+        note = (f"{size:,} customers, single-product customers renewing in the first 60 days "
+                f"({e['customers']:,}), paired runs with and without an extra "
+                f"{ELASTICITY_RISE:.0%} at that renewal ({label}); P(renew) = still a "
+                f"customer 30 days after renewal ({e['renew_base']:.3f} -> "
+                f"{e['renew_rise']:.3f}); semi-elasticity = change in logit P(renew) / "
+                "ln(1 + rise), the coefficient UK renewal demand models report [S?]. SE from "
+                "the paired customers.")
+        rows.append(CheckResult(
+            "renewal_elasticity", f"renewal price semi-elasticity (logit P(renew) per log "
+            f"price), {label} +{ELASTICITY_RISE:.0%} rise; published about -1.5 to -3, "
+            "second-hand", SRC_ELAST, f"semi-elasticity, {explanation}", -2.25,
+            e["semi_elasticity"], e["se"], 0.75 / 2.25, open_target=ELASTICITY_OPEN, note=note))
+    return rows
+
+
+@register("price_walking")
+def check_price_walking(settings: Settings) -> list[CheckResult]:
+    """Price walking: long-tenure customers pay margins tens of points above new ones."""
+    size = WALKING_SIZE[settings.quick]
+    w = C.loyalty_penalty(size, C.replicate_seed(settings.seed, 300))
+    note = (f"Policy price_walking (+{w['walking_per_year']:.1%} per year of tenure at each "
+            f"renewal) for 10 years, {size:,} customers; margin over risk cost (premium / risk "
+            f"cost - 1) of active customers with 10+ years of tenure ({w['long']:,}: "
+            f"{w['long_margin']:.1%}) minus those in their first year ({w['new']:,}: "
+            f"{w['new_margin']:.1%}). Expected: the FCA's gap for 10+ year customers, motor "
+            "+21pp to home +31-39pp; band 21-39pp.")
+    return [CheckResult(
+        "price_walking", "price walking: 10+ year customers' margin exceeds new customers' by "
+        "tens of points", SRC_FCA, "margin gap, pp", 30.0, w["gap_pp"], w["se"], 0.3,
+        note=note)]
+
+
+SILENT_HIKE_OPEN = (
+    "Not reproduced with defensible parameters. The hike lands on the ~6% of customers who "
+    "move each year, and +60% on one product is pure margin (premium = risk cost x 1.25, so "
+    "2.4x that product's margin), kept in every later year by those who stay: it loses "
+    "money over three years only if about three in four single-product (two in five "
+    "four-product) hiked customers leave because of it, more than the published "
+    "semi-elasticity (-1.5 to -3 [S?]) implies. No mechanism tried gives both halves: "
+    "prospects kept away by news of unfair changes (population.acquisition_reputation 40, "
+    "configs/experiment/silent_hike_reputation.yaml: year-one revenue falls, a quarter fewer "
+    "new customers, the hike still adds about 2% to three-year profit; 10,000 customers x 4 "
+    "seeds); a stronger answer to an unfair rise (behaviour.beta_unfair: year-one revenue "
+    "turns negative before three-year profit); a delayed exit "
+    "(behaviour.unfair_exit_next_renewal 1: +1.1% three-year profit, 15,000 customers x 3 "
+    "seeds; over five years yearly profit is negative from year three and the NPV about "
+    "zero, 10,000 customers x 2 seeds). See the README, \"Known limitations\".")
+
+
+@register("silent_hike")
+def check_silent_hike(settings: Settings) -> list[CheckResult]:
+    """A silent hike raises year-one revenue and lowers multi-year profit (the story)."""
+    pairs = [C.silent_hike_pair(b, h) for b, h in _calib_runs(settings.quick, settings.seed)]
+    rev, npv = C.silent_hike_changes(pairs)
+    k = len(pairs)
+
+    def se(x: np.ndarray) -> float | None:
+        return sem(x) if k > 1 else None
+
+    tot = {key: sum(p[key] for p in pairs) for key in
+           ("customers", "hiked", "hiked_left_base", "hiked_left_hike", "extra_left")}
+    per_stayer = np.mean([p["extra_premium_per_stayer"] for p in pairs])
+    margin = np.mean([p["margin_per_hiked_customer"] for p in pairs])
+    note = (f"{_runs_note(settings)} and policy silent_hike, paired by seed; changes in % of "
+            f"the baseline, SE across the {k} pairs. Anatomy (all pairs): {tot['hiked']:,} of "
+            f"{tot['customers']:,} customers hiked (movers renewing in year one); by the end "
+            f"{tot['hiked_left_hike']:,} of them had left against {tot['hiked_left_base']:,} "
+            f"in the baseline ({tot['extra_left']:,} extra leavers, "
+            f"{tot['extra_left'] / max(tot['hiked'], 1):.0%} of the hiked); each hiked "
+            f"customer who stayed pays {per_stayer:,.0f} a year more; a hiked customer's "
+            f"margin before the hike is {margin:,.0f} a year, so the hike pays unless about "
+            f"{per_stayer / (per_stayer + margin):.0%} of the hiked leave because of it "
+            "(extra premium / (extra premium + margin), ignoring timing); new customers "
+            "arrive at the same rate in both runs (acquisition_reputation 0, the default). "
+            "3-year NPV of profit at the default 8% discount rate.")
+    return [
+        CheckResult("silent_hike", "a silent +60% hike on movers raises year-one revenue",
+                    SRC_STORY, "year-1 revenue, % chg", 0.0, float(rev.mean()), se(rev), 0.0,
+                    rule="above", note=note),
+        CheckResult("silent_hike", "... and lowers the 3-year NPV of profit", SRC_STORY,
+                    "3-yr NPV profit, % chg", 0.0, float(npv.mean()), se(npv), 0.0,
+                    rule="below", open_target=SILENT_HIKE_OPEN, note=note),
+    ]
