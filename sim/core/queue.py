@@ -10,7 +10,8 @@ For each caller in arrival order, the wait they would get if they stay is exactl
 ``w = max(0, earliest free server - arrival)``, because under FCFS only callers ahead of them
 (already processed) occupy servers, and callers who abandon never take one. This recursion
 is exact for the G/G/c+G queue, so fed Poisson arrivals and exponential handling and patience
-it reproduces Erlang C and Erlang A (see ``sim.validation.analytic``, ``sim.validation.silo_sim`` and ``sim.validation.validate``).
+it reproduces Erlang C and Erlang A (see ``sim.validation.analytic``, ``sim.validation.silo_sim``
+and ``sim.validation.queueing_checks``).
 
 What callers are told:
 - ``ANNOUNCE_NONE``: nothing; a caller holds until served or until patience runs out.
