@@ -120,7 +120,7 @@ class ServiceSilo(mesa.Agent):
         self.served_idx = np.zeros(0, np.int64)
 
     def staff_for(self, day: int) -> int:
-        pol = self.model.params.policy
+        pol = self.model.policy
         factor = pol.staffing_factor if day >= pol.staffing_from_day else 1.0
         return max(1, round(self.cfg.staff_per_10k * self.model.n_initial / 10_000 * factor))
 
@@ -132,12 +132,12 @@ class ServiceSilo(mesa.Agent):
             self.free_at = Q.resize_servers(self.free_at, staff, day * self.open_minutes)
             self.staff = staff
         m = self.model
-        pol, b = m.params.policy, m.params.behaviour
+        pol, b = m.policy, m.params.behaviour
         self.served_idx = K._callers(m.I, m.n, self.index, day) if callers is None else callers
         mode = {"none": Q.ANNOUNCE_NONE, "fixed": Q.ANNOUNCE_FIXED,
                 "honest": Q.ANNOUNCE_HONEST}[pol.promise]
         self.backlog = K._silo_day(
-            m.F, m.I, self.served_idx, m.seed, day, self.free_at, self.open_minutes,
+            m.F, m.I, self.served_idx, m.day_seed, day, self.free_at, self.open_minutes,
             b.retry_at_opening_minutes, self.cfg.handle_minutes, b.patience_minutes_mean,
             b.position_patience_multiplier if pol.announce_position else 1.0,
             b.captive_share, b.callback_accept, mode, pol.promised_wait_minutes,

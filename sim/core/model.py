@@ -14,6 +14,7 @@ bit-identical results.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable
 
@@ -26,7 +27,7 @@ from sim.core import layout as L
 from sim.core import reference
 from sim.core import rng as R
 from sim.core.agents import Customer, SalesRep, ServiceSilo, _make_customers
-from sim.core.params import SILO_NAMES, SimParams, validate
+from sim.core.params import SILO_NAMES, PolicyParams, SimParams, validate
 from sim.core.recorder import Recorder
 
 # The phases of one day, in order: (name, method of LoyaltyModel, what happens). The
@@ -55,15 +56,20 @@ class LoyaltyModel(mesa.Model):
             raise ValueError(f"decisions={decisions!r}: must be 'kernel' or 'reference'")
         super().__init__(rng=params.seed)  # Mesa's own generators are never used for decisions
         self.params, self.decisions = params, decisions
-        self.seed = int(params.seed)
+        self.seed = int(params.seed)  # the root seed: traits, ties and the recorded days
         self.day = 0
         pop = params.population
         self.n_initial = pop.size
         self.n_reps = max(1, math.ceil(pop.size / pop.rep_book_size))
-        self.pv = kernel_params.build(params, self.n_reps)
-        self.acquire_per_day = (pop.acquisition_per_year * pop.size
-                                + self.n_reps * params.policy.rep_new_sales_per_year) / 365.0
-        expected = self.acquire_per_day * params.horizon_days
+        # the warm start runs under the baseline policy on draws of its own (_burn_in)
+        self.burn_in_days = 365 * params.burn_in_years
+        self.burning_in = self.burn_in_days > 0
+        self.policy = PolicyParams() if self.burning_in else params.policy
+        self.day_seed = R.burn_in_seed(self.seed) if self.burning_in else self.seed
+        self.pv = kernel_params.build(
+            dataclasses.replace(params, policy=self.policy), self.n_reps)
+        expected = self._acquire_rate(PolicyParams()) * self.burn_in_days \
+            + self._acquire_rate(params.policy) * params.horizon_days
         self.capacity = pop.size + int(expected + 6.0 * math.sqrt(expected) + 10)
         self.F = np.zeros((L.NF, self.capacity))
         self.I = np.zeros((L.NI, self.capacity), np.int32)
@@ -90,6 +96,37 @@ class LoyaltyModel(mesa.Model):
         # the day's phases as bound methods, in SCHEDULE order
         self.phases: list[tuple[str, Callable[[int], None]]] = [
             (name, getattr(self, method)) for name, method, _ in SCHEDULE]
+        if self.burning_in:
+            self._burn_in()
+        self.customers_start = int(np.count_nonzero(self.I[L.I_ACTIVE, :self.n]))
+
+    def _acquire_rate(self, policy: PolicyParams) -> float:
+        """New customers a day: the market's inflow and the reps' new sales."""
+        pop = self.params.population
+        return (pop.acquisition_per_year * pop.size
+                + self.n_reps * policy.rep_new_sales_per_year) / 365.0
+
+    def _burn_in(self) -> None:
+        """The warm start (``SimParams.burn_in_years``): the days before day 0 under the
+        baseline policy, with the burn-in's own draws and nothing recorded; then every
+        stored day (joined, left, planned exits, next contacts, day stamps, the silos'
+        agents' next-free times) is shifted so that the last burn-in day is day -1, and the
+        run's own policy and draws take over from day 0."""
+        while self.day < self.burn_in_days:
+            self.step()
+        shift = self.burn_in_days
+        I = self.I
+        I[L.I_DAY_JOINED] -= shift
+        I[L.I_DAY_LEFT] = np.where(I[L.I_ACTIVE] == 0, I[L.I_DAY_LEFT] - shift, -1)
+        for row in (L.I_EXIT_DAY, L.I_OPENING_DAY, L.I_ISSUE_NEXT_DAY):  # -1: none
+            I[row] = np.where(I[row] >= shift, I[row] - shift, -1)
+        I[L.I_TODAY] -= shift
+        for silo in self.silos:
+            silo.free_at -= shift * silo.open_minutes
+        self.day, self.t_day = 0, self.t_day - shift
+        self.burning_in = False
+        self.policy, self.day_seed = self.params.policy, self.seed
+        self.pv = kernel_params.build(self.params, self.n_reps)
 
     # -- the schedule ----------------------------------------------------------------------
     def step(self) -> None:
@@ -116,7 +153,7 @@ class LoyaltyModel(mesa.Model):
 
     # -- phases ----------------------------------------------------------------------------
     def _params_for_day(self, day: int) -> None:
-        pol, b = self.params.policy, self.params.behaviour
+        pol, b = self.policy, self.params.behaviour
         start = pol.price_change_from_day
         self.pv[L.P_PRICE_CHANGE_ACTIVE] = float(pol.price_change_by == "renewal"
                                          and start <= day < start + pol.price_change_days)
@@ -134,7 +171,7 @@ class LoyaltyModel(mesa.Model):
         self.t_day = day
         if self.decisions == "kernel":
             self._touched, self._deferred = K._morning(
-                self.F, self.I, self.pv, self.seed, day, self.n, self._buf)
+                self.F, self.I, self.pv, self.day_seed, day, self.n, self._buf)
         else:
             for c in self.customers:
                 reference.morning(c, day)
@@ -142,8 +179,8 @@ class LoyaltyModel(mesa.Model):
             self._deferred = np.flatnonzero(self.I[L.I_T_ACTION, :self.n] != 0)
 
     def _reps_act(self, day: int) -> None:
-        self.rep_minutes_left[:] = self.params.policy.rep_service_hours * 60.0
-        K._reps(self.F, self.I, self.pv, self.seed, day, self._deferred,
+        self.rep_minutes_left[:] = self.policy.rep_service_hours * 60.0
+        K._reps(self.F, self.I, self.pv, self.day_seed, day, self._deferred,
                 self.rep_minutes_left, self.params.reps.minutes_per_issue)
 
     def _silos_serve(self, day: int) -> None:
@@ -153,7 +190,7 @@ class LoyaltyModel(mesa.Model):
 
     def _customers_decide(self, day: int) -> None:
         if self.decisions == "kernel":
-            K._evening(self.F, self.I, self.pv, self.seed, day, self._deferred)
+            K._evening(self.F, self.I, self.pv, self.day_seed, day, self._deferred)
         else:
             for c in self.customers:
                 reference.evening(c, day)
@@ -169,7 +206,7 @@ class LoyaltyModel(mesa.Model):
     def _acquire(self, day: int) -> None:
         """New customers join at the end of the day (market inflow and reps' new sales),
         fewer as news of unfair price changes spreads (``acquisition_reputation``)."""
-        rate = self.acquire_per_day
+        rate = self._acquire_rate(self.policy)
         sensitivity = self.params.population.acquisition_reputation
         if sensitivity > 0.0:
             unfair = np.count_nonzero(self.I[L.I_T_UNFAIR, self._touched] == 1)
@@ -177,7 +214,7 @@ class LoyaltyModel(mesa.Model):
             active = rows[-1]["active"] if rows else self.n_initial
             self.reputation = self.reputation * self._keep_reputation + unfair / max(active, 1)
             rate *= math.exp(-sensitivity * self.reputation)
-        wanted = R.poisson(self.seed, R.ACQUIRE, 0, day, 0, rate)
+        wanted = R.poisson(self.day_seed, R.ACQUIRE, 0, day, 0, rate)
         count = min(wanted, self.capacity - self.n)
         self.acquisitions_refused += wanted - count
         self.acquired_today = count

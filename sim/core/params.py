@@ -320,6 +320,14 @@ class SimParams:
     costs: CostParams = field(default_factory=CostParams)
     policy: PolicyParams = field(default_factory=PolicyParams)
     horizon_days: int = p(3 * 365, 1, 100 * 365)
+    # warm start: whole years simulated before day 0 under the baseline policy (every
+    # PolicyParams default) on draws of their own, nothing recorded, so that day 0 starts
+    # from the model's own steady state rather than from the drawn initial population
+    # (attitudes, memories, tenure and product mix settle). Policies start on day 0; every
+    # policy run with the same seed starts from the same state. Whole years keep each
+    # customer's renewal day. Assumption (its default is checked by cxsim-validate's
+    # warm_start check).
+    burn_in_years: int = p(0, 0, 50)
     seed: int = p(0, 0, 2**63 - 1)
 
 

@@ -43,6 +43,8 @@ class Recorder:
         """Count the day (events of the stamped customers, every active customer's state,
         the silos' calls) into one row of daily metrics, and log the sampled journeys."""
         m = self.model
+        if m.burning_in:
+            return
         b, costs = m.params.behaviour, m.params.costs
         c = self.counts
         K._today_counts(m.I, m._touched, c)  # = K._day_sums, in two faster passes
@@ -179,12 +181,12 @@ class Recorder:
         calls = int(ts["calls"].sum())
         return {
             "policy": m.params.policy.name, "seed": m.seed, "days": days,
-            "customers_start": m.n_initial,
-            "customers_end": int(ts["active"][-1]) if days else m.n_initial,
+            "customers_start": m.customers_start,
+            "customers_end": int(ts["active"][-1]) if days else m.customers_start,
             "acquired": int(ts["acquired"].sum()),
             "acquisitions_refused": int(m.acquisitions_refused),
             "churned": churned,
-            "churn_share": churned / (m.n_initial + int(ts["acquired"].sum())),
+            "churn_share": churned / (m.customers_start + int(ts["acquired"].sum())),
             "retention_annual": math.exp(-churned / exposure_years) if exposure_years else float("nan"),
             "churn_annualised": 1.0 - math.exp(-churned / exposure_years) if exposure_years else float("nan"),
             "retention_annual_by_products": {

@@ -31,7 +31,7 @@ class _Named:
 
 
 def _draw(c, stream, day, k=0):
-    return uniform_py(c.model.seed, stream, c.idx, day, k)
+    return uniform_py(c.model.day_seed, stream, c.idx, day, k)
 
 
 # ---------------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def renew(c, day, k):
         moved = True
         c.region = int(_draw(c, MOVE, day, 1) * k.regions)
         c.risk_cost = c.risk_cost * math.exp(
-            k.region_cost_sd_log * normal_py(c.model.seed, MOVE, c.idx, day, 2))
+            k.region_cost_sd_log * normal_py(c.model.day_seed, MOVE, c.idx, day, 2))
     c.risk_cost = c.risk_cost * (1.0 + k.annual_cost_inflation)
     tenure_years = (day - c.day_joined) / 365.0
     if k.price_walking_per_year > 0.0 and tenure_years >= 1.0:

@@ -71,6 +71,16 @@ def _mix_py(x: int) -> int:
     return x ^ (x >> 31)
 
 
+BURN_IN = 0xB0B5EED  # key of the warm start's root seed
+
+
+def burn_in_seed(seed: int) -> int:
+    """The root seed of the warm start's daily draws (``SimParams.burn_in_years``): a mix of
+    ``seed``, so the burn-in's luck is the same for every policy run with ``seed`` but never
+    reuses a draw of the recorded days (those use ``seed`` itself)."""
+    return _mix_py(_mix_py((seed + _GOLDEN) & _M64) ^ BURN_IN) >> 1  # in [0, 2**63)
+
+
 def uniform_py(seed: int, stream: int, entity: int, day: int, k: int) -> float:
     """Plain-Python twin of :func:`uniform` (bit-identical)."""
     x = _mix_py((seed + _GOLDEN) & _M64)
