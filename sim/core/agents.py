@@ -116,32 +116,53 @@ class ServiceSilo(mesa.Agent):
         self.open_minutes = 60.0 * self.cfg.open_hours
         self.staff = 0
         self.free_at = np.zeros(0)
+        self.part = Q.no_part_time()
         self.backlog = 0
         self.served_idx = np.zeros(0, np.int64)
 
-    def staff_for(self, day: int) -> int:
+    def staff_for(self, day: int) -> float:
+        """Agents on duty on ``day``: staff per 10,000 customers x the population x the
+        policy's staffing factor, a real number. The whole agents work every open hour;
+        a fraction f is one more agent who works the last f of each day (a shift), so a
+        staffing factor cuts staffed hours by exactly its share at any population size."""
         pol = self.model.policy
         factor = pol.staffing_factor if day >= pol.staffing_from_day else 1.0
-        return max(1, round(self.cfg.staff_per_10k * self.model.n_initial / 10_000 * factor))
+        return self.cfg.staff_per_10k * self.model.n_initial / 10_000 * factor
+
+    def _restaff(self, staff: float, now: float) -> None:
+        """Whole agents and the part-time one for ``staff`` agents from business minute
+        ``now``: departing agents finish their calls first, arriving ones start now."""
+        whole = int(staff)
+        share = staff - whole
+        self.free_at = Q.resize_servers(self.free_at, whole, now) if whole > 0 \
+            else np.full(1, np.inf)  # no whole agent on duty
+        if share > 0.0:
+            if not np.isfinite(self.part[0]):
+                self.part[0] = now
+            self.part[2] = (1.0 - share) * self.open_minutes  # their shift's start
+        else:
+            self.part[0] = np.inf
+        self.part[1] = self.open_minutes
+        self.staff = staff
 
     def serve(self, day: int, callers: np.ndarray | None = None) -> None:
         """Serve today's callers (``callers``: their indices in customer order; found
         here if not given)."""
         staff = self.staff_for(day)
         if staff != self.staff:
-            self.free_at = Q.resize_servers(self.free_at, staff, day * self.open_minutes)
-            self.staff = staff
+            self._restaff(staff, day * self.open_minutes)
         m = self.model
         pol, b = m.policy, m.params.behaviour
         self.served_idx = K._callers(m.I, m.n, self.index, day) if callers is None else callers
         mode = {"none": Q.ANNOUNCE_NONE, "fixed": Q.ANNOUNCE_FIXED,
                 "honest": Q.ANNOUNCE_HONEST}[pol.promise]
         self.backlog = K._silo_day(
-            m.F, m.I, self.served_idx, m.day_seed, day, self.free_at, self.open_minutes,
-            b.retry_at_opening_minutes, self.cfg.handle_minutes, b.patience_minutes_mean,
+            m.F, m.I, self.served_idx, m.day_seed, day, self.free_at, self.part,
+            self.open_minutes, b.retry_at_opening_minutes, self.cfg.handle_minutes,
+            b.patience_minutes_mean,
             b.position_patience_multiplier if pol.announce_position else 1.0,
             b.captive_share, b.callback_accept, mode, pol.promised_wait_minutes,
-            pol.callback, b.callback_min_wait_minutes)
+            pol.callback, b.callback_min_wait_minutes, np.inf)
 
     def cost_today(self) -> float:
         return self.staff * self.cfg.open_hours * self.model.params.costs.staff_cost_per_hour

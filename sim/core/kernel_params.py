@@ -78,8 +78,8 @@ def _silo_cum(params: SimParams, k: int) -> float:
     return float(np.cumsum(shares / shares.sum())[k])
 
 
-def _mix(params: SimParams, k: int) -> float:
-    return float(np.cumsum(params.population.product_mix)[k])
+def _mix(shares: list, k: int) -> float:
+    return float(np.cumsum(shares)[k])
 
 
 # name -> formula(params, n_reps): computed once per run
@@ -110,10 +110,11 @@ DERIVED: dict[str, Callable[[SimParams, int], float]] = {
     "log_tenure_ref": lambda p, _: math.log(1.0 + p.population.tenure_mean_years),
     "log_hr_social": lambda p, _: math.log(p.behaviour.contagion_hazard_ratio),
     "log_hr_family": lambda p, _: math.log(p.behaviour.cascade_hazard_ratio),
-    # cumulative product mix: shares holding at most 1, 2, 3 products
-    "mix1": lambda p, _: _mix(p, 0),
-    "mix2": lambda p, _: _mix(p, 1),
-    "mix3": lambda p, _: _mix(p, 2),
+    # cumulative product mixes, shares holding at most 1, 2, 3 products: of the initial
+    # book, and of new customers (each read as P_<MIX1> + k)
+    **{f"mix{k + 1}": (lambda p, _, k=k: _mix(p.population.product_mix, k)) for k in range(3)},
+    **{f"new_mix{k + 1}": (lambda p, _, k=k: _mix(p.population.new_customer_product_mix, k))
+       for k in range(3)},
     "tenure_mean_days": lambda p, _: p.population.tenure_mean_years * 365.0,
     "n_reps": lambda _, n_reps: n_reps,
 }

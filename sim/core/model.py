@@ -121,8 +121,9 @@ class LoyaltyModel(mesa.Model):
         for row in (L.I_EXIT_DAY, L.I_OPENING_DAY, L.I_ISSUE_NEXT_DAY):  # -1: none
             I[row] = np.where(I[row] >= shift, I[row] - shift, -1)
         I[L.I_TODAY] -= shift
-        for silo in self.silos:
+        for silo in self.silos:  # (inf, an agent never on duty, stays inf)
             silo.free_at -= shift * silo.open_minutes
+            silo.part[0] -= shift * silo.open_minutes
         self.day, self.t_day = 0, self.t_day - shift
         self.burning_in = False
         self.policy, self.day_seed = self.params.policy, self.seed

@@ -27,6 +27,8 @@ Only numpy and numba are imported here.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -65,17 +67,31 @@ def heapify(heap):
         _sift_down(heap, n, i)
 
 
+@njit(cache=True, inline="always")
+def _on_shift(t, day_minutes, offset):
+    """The earliest time >= ``t`` within a part-time shift that starts ``offset`` minutes
+    into each business day of ``day_minutes`` and runs to its closing."""
+    start = math.floor(t / day_minutes) * day_minutes + offset
+    return t if t >= start else start
+
+
 @njit(cache=True)
 def _serve_fcfs(arrival, handle, patience, accepts_callback, announce_mode, promised,
-                callback_offered, callback_min_wait, free_at, out_outcome, out_hold,
-                out_announced, out_start):
-    """Serve one batch of callers, in order, against servers ``free_at`` (a min-heap).
+                callback_offered, callback_min_wait, callback_max_wait, free_at, part,
+                out_outcome, out_hold, out_announced, out_start):
+    """Serve one batch of callers, in order, against servers ``free_at`` (a min-heap) and
+    a part-time agent ``part``.
 
     Shapes: arrival, handle, patience (float64, minutes; patience may be inf),
     accepts_callback (bool) are (n,) and sorted by arrival; free_at is (c,), c >= 1, a
-    min-heap updated in place. Writes out_outcome (int8), out_hold (minutes on hold),
-    out_announced (the wait announced, -1 if none) and out_start (business minute the
-    service starts, -1 if never) for each caller.
+    min-heap updated in place (``inf``: an agent never on duty). ``part`` (3,): the
+    part-time agent's next-free time (``inf``: none; updated in place), the business
+    day's length, and the minute of each business day their shift starts (they work to
+    closing: a fractional staff). A callback is offered when the announced wait exceeds
+    ``callback_min_wait`` and the real one is at most ``callback_max_wait`` (the company
+    offers only callbacks it can make by then). Writes out_outcome (int8), out_hold
+    (minutes on hold), out_announced (the wait announced, -1 if none) and out_start
+    (business minute the service starts, -1 if never) for each caller.
     """
     n = arrival.shape[0]
     c = free_at.shape[0]
@@ -84,6 +100,11 @@ def _serve_fcfs(arrival, handle, patience, accepts_callback, announce_mode, prom
         w = free_at[0] - a
         if w < 0.0:
             w = 0.0
+        by_part = False
+        if part[0] < np.inf:
+            w_part = _on_shift(part[0] if part[0] > a else a, part[1], part[2]) - a
+            if w_part < w:
+                w, by_part = w_part, True
         if announce_mode == ANNOUNCE_FIXED:
             told = w if w < promised else promised
         elif announce_mode == ANNOUNCE_HONEST:
@@ -91,37 +112,45 @@ def _serve_fcfs(arrival, handle, patience, accepts_callback, announce_mode, prom
         else:
             told = -1.0
         out_announced[k] = told
-        if callback_offered and told > callback_min_wait and accepts_callback[k]:
+        if callback_offered and told > callback_min_wait and w <= callback_max_wait \
+                and accepts_callback[k]:
             out_outcome[k] = CALLBACK
             out_hold[k] = 0.0
-            out_start[k] = a + w
-            free_at[0] = a + w + handle[k]
-            _sift_down(free_at, c, 0)
         elif told > patience[k]:
             out_outcome[k] = BALKED
             out_hold[k] = 0.0
             out_start[k] = -1.0
+            continue
         elif w > patience[k]:
             out_outcome[k] = ABANDONED
             out_hold[k] = patience[k]
             out_start[k] = -1.0
+            continue
         else:
             out_outcome[k] = SERVED
             out_hold[k] = w
-            out_start[k] = a + w
+        out_start[k] = a + w
+        if by_part:
+            part[0] = a + w + handle[k]
+        else:
             free_at[0] = a + w + handle[k]
             _sift_down(free_at, c, 0)
+
+
+def no_part_time() -> np.ndarray:
+    """``_serve_fcfs``'s ``part`` for a silo of whole agents only."""
+    return np.array([np.inf, 1.0, 0.0])
 
 
 def resize_servers(free_at: np.ndarray, staff: int, now: float) -> np.ndarray:
     """Servers for a new staffing level: departing agents finish their calls first.
 
-    Keeps the ``staff`` earliest-free servers; new servers are free from ``now``. Always at
-    least one server (a silo with no staff would never serve anyone: model it with a very
-    small staff and long handling instead).
+    Keeps the ``staff`` earliest-free servers (never-on-duty ``inf`` entries dropped); new
+    servers are free from ``now``. Always at least one server (``ServiceSilo`` adds a
+    part-time agent for fractional staff, and stands in ``inf`` for none).
     """
     staff = max(1, int(staff))
-    times = np.sort(free_at)
+    times = np.sort(free_at[np.isfinite(free_at)])
     if staff <= times.size:
         out = times[:staff].copy()
     else:
@@ -132,9 +161,11 @@ def resize_servers(free_at: np.ndarray, staff: int, now: float) -> np.ndarray:
 
 
 def serve(arrival, handle, patience, accepts_callback, free_at, announce_mode=ANNOUNCE_NONE,
-          promised=-1.0, callback_offered=False, callback_min_wait=0.0):
+          promised=-1.0, callback_offered=False, callback_min_wait=0.0,
+          callback_max_wait=np.inf, part=None):
     """Validate and allocate in Python, serve in the kernel; returns (outcome, hold,
-    announced, start) arrays. ``free_at`` is updated in place."""
+    announced, start) arrays. ``free_at`` (and ``part``, default none) are updated in
+    place."""
     arrival = np.ascontiguousarray(arrival, dtype=np.float64)
     n = arrival.shape[0]
     if n > 1 and np.any(np.diff(arrival) < 0):
@@ -149,5 +180,6 @@ def serve(arrival, handle, patience, accepts_callback, free_at, announce_mode=AN
                 np.ascontiguousarray(patience, dtype=np.float64),
                 np.ascontiguousarray(accepts_callback, dtype=np.bool_),
                 int(announce_mode), float(promised), bool(callback_offered),
-                float(callback_min_wait), free_at, outcome, hold, announced, start)
+                float(callback_min_wait), float(callback_max_wait), free_at,
+                no_part_time() if part is None else part, outcome, hold, announced, start)
     return outcome, hold, announced, start

@@ -82,6 +82,7 @@ def _simulate_days(seed, days, day_minutes, mean_gap, handle_mean, patience_mean
     """Run ``days`` days against the persistent server heap ``free_at`` (shape (c,), updated
     in place). Writes per-day totals (shape (days,)): calls, callers who waited > 0, callers
     who abandoned, and minutes on hold (abandoners counted until they hung up)."""
+    part = np.array([np.inf, 1.0, 0.0])  # whole agents only (sim.core.queue.no_part_time)
     for day in range(days):
         day_start = day * day_minutes
         arrival, handle, patience = _day_draws(seed, day, day_start, day_minutes, mean_gap,
@@ -93,7 +94,7 @@ def _simulate_days(seed, days, day_minutes, mean_gap, handle_mean, patience_mean
         told = np.empty(n)
         start = np.empty(n)
         Q._serve_fcfs(arrival, handle, patience, accepts, Q.ANNOUNCE_NONE, -1.0, False, 0.0,
-                      free_at, outcome, hold, told, start)
+                      np.inf, free_at, part, outcome, hold, told, start)
         waited = 0
         abandoned = 0
         total = 0.0

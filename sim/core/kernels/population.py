@@ -23,12 +23,14 @@ def _init_one(F, I, pv, seed, i, day, initial):
     _reset_today(F, I, i)
     I[L.I_TODAY, i] = day - 1
     u = R.uniform(seed, R.INIT, i, 0, 0)
+    # the book's product mix for the initial customers, the inflow's for those who join
+    mix = L.P_MIX1 if initial else L.P_NEW_MIX1
     products = 1
-    if u > pv[L.P_MIX1]:
+    if u > pv[mix]:
         products = 2
-    if u > pv[L.P_MIX2]:
+    if u > pv[mix + 1]:
         products = 3
-    if u > pv[L.P_MIX3]:
+    if u > pv[mix + 2]:
         products = 4
     sd = pv[L.P_PREMIUM_SD_LOG]
     z = R.normal(seed, R.INIT, i, 0, 1)

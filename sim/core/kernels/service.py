@@ -128,9 +128,10 @@ def _call_draws(I, idx, seed, day, day_start, open_minutes, opening_minutes, han
 
 
 @njit(cache=True)
-def _silo_day(F, I, idx, seed, day, free_at, open_minutes, opening_minutes, handle_mean,
-              patience_mean, patience_mult, captive_share, callback_accept, announce_mode,
-              promised, callback_offered, callback_min_wait):
+def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes,
+              handle_mean, patience_mean, patience_mult, captive_share, callback_accept,
+              announce_mode, promised, callback_offered, callback_min_wait,
+              callback_max_wait):
     """Serve one silo's callers for one day and write each caller's outcome into their
     columns. Nobody holds past closing: a caller's patience is at most the time left until
     the line closes, so a caller still waiting then (captive ones too) is cut off, as an
@@ -155,7 +156,8 @@ def _silo_day(F, I, idx, seed, day, free_at, open_minutes, opening_minutes, hand
     told = np.empty(m)
     start = np.empty(m)
     Q._serve_fcfs(arrival, handle, patience, accepts, announce_mode, promised,
-                  callback_offered, callback_min_wait, free_at, outcome, hold, told, start)
+                  callback_offered, callback_min_wait, callback_max_wait, free_at, part,
+                  outcome, hold, told, start)
     backlog = 0
     for k in range(m):
         i = idx[order[k]]
