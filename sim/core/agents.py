@@ -162,7 +162,8 @@ class ServiceSilo(mesa.Agent):
             b.patience_minutes_mean,
             b.position_patience_multiplier if pol.announce_position else 1.0,
             b.captive_share, b.callback_accept, mode, pol.promised_wait_minutes,
-            pol.callback, b.callback_min_wait_minutes, np.inf)
+            pol.callback, b.callback_min_wait_minutes, pol.callback_max_wait_minutes,
+            b.callback_patience_minutes)
 
     def cost_today(self) -> float:
         return self.staff * self.cfg.open_hours * self.model.params.costs.staff_cost_per_hour

@@ -29,7 +29,9 @@ F_FIELDS = (
     "t_price_change",   # today's relative change (renewal days only)
     "t_hold",           # minutes on hold today
     "t_announced",      # wait announced today, minutes (-1 none)
-    "t_callback_wait",  # minutes until called back today
+    "callback_wait",    # a booked callback: business minutes from the call to it (or to giving up)
+    "callback_told",    # ... the wait promised for it (-1 none)
+    "t_callback_wait",  # minutes until called back (or until giving up), on the callback's day
     "t_shock",          # today's attitude change from events (told to ties)
 )
 I_FIELDS = (
@@ -49,12 +51,14 @@ I_FIELDS = (
     "opening_day",      # the day after the closing cut off their call (they call at opening), -1
     "unfair_last",      # 1 if the last noticed price change was judged unfair
     "exit_day",         # the renewal day on which they have decided to leave, -1 none
+    "callback_day",     # the day a booked callback comes (or they give up waiting), -1 none
+    "callback_gave_up", # 1 if they give up before the booked callback comes
     "today",            # the day the t_ rows describe (stale: nothing happened today)
     "t_action",         # today's contact: 0 none, 1 phone, 2 rep
     "t_issue_new",      # 1 if an issue opened today (silo in issue_silo)
     "t_ss",             # self-service today: -1 none, 0 failed, 1 resolved
     "t_rep",            # rep today: -1 none, 0 helped+resolved, 1 helped, 2 handed off, 3 ignored
-    "t_call",           # call outcome today (sim.core.queue SERVED..CALLBACK), -1 none
+    "t_call",           # call outcome today (sim.core.queue SERVED..CALLBACK_GAVE_UP), -1 none
     "t_closed",         # issue closed today: 0 no, 1 resolved, 2 unresolved
     "t_renewal",        # 1 on renewal day
     "t_unfair",         # -1 no noticed change, 0 judged fair, 1 unfair

@@ -33,6 +33,7 @@ DAILY_COLUMNS = (
     "abandoned",              # calls that hung up (on hold or on hearing the wait)
     "abandonment_rate",       # abandoned / calls (0 when no calls)
     "callbacks",              # calls turned into callbacks
+    "callbacks_waiting",      # customers waiting for a booked callback at the end of the day
     "hold_minutes_mean",      # over calls that held (0 when none)
     "hold_minutes_p90",
     "hold_minutes_max",
@@ -58,7 +59,8 @@ EVENTS = (
     "call",              # [minutes on hold]
     "promise_broken",    # [minutes beyond the promise]
     "abandoned",         # [minutes on hold]
-    "callback",          # [minutes until called back]
+    "callback",          # [business minutes until called back, or until giving up waiting]
+    "callback_gave_up",  # [business minutes waited for the callback before giving up]
     "transfer",          # [number of transfers so far]
     "resolved",          # [effort count]
     "unresolved",        # [effort count]
@@ -81,6 +83,7 @@ COUNTS = (
     "unfair_last",                     # customers whose last noticed change felt unfair
     "attitude",                        # sum of attitudes
     "promoters", "detractors",
+    "callbacks_waiting",               # customers waiting for a booked callback
     # today's events, continued
     "saved", "outreach",
     *(f"churned_{k}_products" for k in range(1, 5)),   # leavers by products held

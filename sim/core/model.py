@@ -118,7 +118,8 @@ class LoyaltyModel(mesa.Model):
         I = self.I
         I[L.I_DAY_JOINED] -= shift
         I[L.I_DAY_LEFT] = np.where(I[L.I_ACTIVE] == 0, I[L.I_DAY_LEFT] - shift, -1)
-        for row in (L.I_EXIT_DAY, L.I_OPENING_DAY, L.I_ISSUE_NEXT_DAY):  # -1: none
+        for row in (L.I_EXIT_DAY, L.I_OPENING_DAY, L.I_ISSUE_NEXT_DAY,  # -1: none
+                    L.I_CALLBACK_DAY):
             I[row] = np.where(I[row] >= shift, I[row] - shift, -1)
         I[L.I_TODAY] -= shift
         for silo in self.silos:  # (inf, an agent never on duty, stays inf)

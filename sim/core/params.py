@@ -136,6 +136,9 @@ class BehaviourParams:
     low_effort_max: int = p(1, 1, 50)                       # contacts+switches+transfers counted as low effort; assumption
     callback_accept: float = p(0.8, 0.0, 1.0)               # share accepting an offered callback; assumption
     callback_min_wait_minutes: float = p(15.0, 0.0, 100_000.0)  # callbacks offered above this announced wait; assumption
+    # mean patience of a caller waiting for a booked callback (exponential, business
+    # minutes): one who would wait longer gives up then, and may call again. Assumption.
+    callback_patience_minutes: float = p(720.0, 1.0, 100_000.0)
     # --- experience against expectation (Oliver 1980 [S]) --------------------------------
     expected_wait_minutes: float = p(10.0, 0.0, 10_000.0)  # initial expected hold; assumption
     expectation_learning: float = p(0.3, 0.0, 1.0)          # weight of the latest hold in the expectation; assumption
@@ -296,6 +299,11 @@ class PolicyParams:
     promise: str = p("none", choices=("none", "fixed", "honest"))
     promised_wait_minutes: float = p(120.0, 0.0, 100_000.0)
     callback: bool = False
+    # callbacks are offered only while the company can keep them: when the call-back comes
+    # within this many business minutes (one business day); past that, callers hold or,
+    # told the wait, hang up. Without it the callback queue under overload never clears.
+    # Assumption.
+    callback_max_wait_minutes: float = p(600.0, 0.0, 100_000.0)
     announce_position: bool = False
     self_service_push: float = p(0.0, 0.0, 1.0)    # target share of contacts deflected to self-service
     # share of issues fully resolved in self-service: about 9% (Gartner 2019 [S])

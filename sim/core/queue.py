@@ -20,7 +20,9 @@ What callers are told:
 - ``ANNOUNCE_HONEST``: the wait they will actually get.
 A caller told a wait longer than ``callback_min_wait`` takes a callback if one is offered and
 they accept it (they keep their place in the virtual queue and are called back when it is
-their turn). Otherwise a caller told a wait longer than their patience hangs up at once.
+their turn, which may be a later business day). The company offers a callback only when it
+can make it within ``callback_max_wait``; past that, callers hold (or, told the wait, hang
+up). Otherwise a caller told a wait longer than their patience hangs up at once.
 
 Only numpy and numba are imported here.
 """
@@ -39,7 +41,9 @@ ANNOUNCE_HONEST = 2
 SERVED = 0       # held, then served
 ABANDONED = 1    # held until patience ran out, then hung up
 BALKED = 2       # told a wait longer than their patience and hung up at once
-CALLBACK = 3     # told a long wait, accepted a callback, served when their turn came
+CALLBACK = 3     # told a long wait, accepted a callback (the callback itself: next two)
+CALLED_BACK = 4  # the callback came (on the day of the call or a later one)
+CALLBACK_GAVE_UP = 5  # gave up waiting for the callback (and may call again)
 
 
 @njit(cache=True, inline="always")

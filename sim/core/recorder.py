@@ -82,7 +82,7 @@ class Recorder:
             "contacts_self_service": count("contacts_self_service"), "contacts_phone": calls,
             "contacts_rep": count("contacts_rep"), "calls": calls, "abandoned": abandoned,
             "abandonment_rate": abandoned / calls if calls else 0.0,
-            "callbacks": callbacks,
+            "callbacks": callbacks, "callbacks_waiting": count("callbacks_waiting"),
             "hold_minutes_mean": float(h.mean()) if held else 0.0,
             "hold_minutes_p90": float(np.quantile(h, 0.9)) if held else 0.0,
             "hold_minutes_max": float(h.max()) if held else 0.0,
@@ -119,7 +119,10 @@ class Recorder:
             ("transfer", I[L.I_T_REP] == L.REP_HANDED_OFF, I[L.I_ISSUE_EFFORT]),
             ("call", call == Q.SERVED, hold),
             ("abandoned", (call == Q.ABANDONED) | (call == Q.BALKED), hold),
-            ("callback", call == Q.CALLBACK, F[L.F_T_CALLBACK_WAIT]),
+            ("callback", call == Q.CALLBACK, F[L.F_CALLBACK_WAIT]),
+            ("callback_gave_up", (call == Q.CALLBACK_GAVE_UP) | (
+                (call == Q.CALLBACK) & (I[L.I_CALLBACK_GAVE_UP] == 1)
+                & (I[L.I_CALLBACK_DAY] == -1)), F[L.F_CALLBACK_WAIT]),
             ("promise_broken", held & (hold > told) & fixed, hold - told),
             ("resolved", I[L.I_T_CLOSED] == L.CLOSED_RESOLVED, I[L.I_ISSUE_EFFORT]),
             ("unresolved", I[L.I_T_CLOSED] == L.CLOSED_UNRESOLVED, I[L.I_ISSUE_EFFORT]),

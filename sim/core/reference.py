@@ -73,7 +73,9 @@ def morning(c, day):
             silo = L.SILO_BILLING if u < k.silo_cum_billing else \
                 L.SILO_CLAIMS if u < k.silo_cum_claims else L.SILO_RETENTION
             open_issue(c, day, silo)
-    if c.issue_open and c.issue_next_day == day:
+    if c.issue_open and c.callback_day == day:
+        c.t_call = callback_due(c)  # a booked callback comes, or they gave up on it
+    elif c.issue_open and c.issue_next_day == day:
         choose_channel(c, day, k)
 
 
@@ -202,13 +204,23 @@ def evening(c, day):
     decide_churn(c, day, k)
 
 
-def experience_call(c, k):
+def callback_due(c):
+    """A booked callback's day: it comes, or the caller has given up waiting; today's rows
+    get its wait and promise."""
+    c.t_callback_wait = c.callback_wait
+    c.t_announced = c.callback_told
+    c.callback_day = -1
+    return Q.CALLBACK_GAVE_UP if c.callback_gave_up == 1 else Q.CALLED_BACK
+
+
+def experience_call(c, k, outcome):
     """Experience against expectation (Oliver 1980): a wait longer than expected hurts
-    twice as much as a shorter one pleases; a callback's delay counts for less; a broken
-    promise hurts on top. A caller who hung up on hearing the wait experienced none."""
-    if c.t_call == Q.BALKED:
+    twice as much as a shorter one pleases; a callback's delay counts for less; a wait
+    beyond a fixed promise (a hold or a callback) hurts on top. A caller who hung up on
+    hearing the wait experienced none."""
+    if outcome == Q.BALKED:
         return
-    if c.t_call == Q.CALLBACK:
+    if outcome in (Q.CALLED_BACK, Q.CALLBACK_GAVE_UP):
         actual, weight = c.t_callback_wait, k.callback_wait_weight
     else:
         actual, weight = c.t_hold, 1.0
@@ -219,13 +231,14 @@ def experience_call(c, k):
     else:
         c.attitude = c.attitude - k.disconfirmation_per_hour * gap_hours
     c.attitude = c.attitude - k.wait_pain_per_hour * weight * actual / 60.0
-    if k.promise == L.PROMISE_FIXED and c.t_announced >= 0.0 and c.t_call != Q.CALLBACK \
-            and actual > c.t_announced:
+    if k.promise == L.PROMISE_FIXED and c.t_announced >= 0.0 and actual > c.t_announced:
         c.attitude = c.attitude - k.broken_promise_penalty
     c.expected_wait = c.expected_wait + k.expectation_learning * (actual - c.expected_wait)
 
 
 def progress_issue(c, day, k):
+    """Effort, resolution and the next step of an issue contacted today; a booked callback
+    keeps the issue open until it comes (or the caller gives up on it)."""
     if c.t_ss < 0 and c.t_rep < 0 and c.t_call < 0:
         return
     effort = c.issue_effort
@@ -243,10 +256,18 @@ def progress_issue(c, day, k):
         elif c.t_rep == L.REP_HANDED_OFF:  # a transfer
             effort += 1
             c.attitude = c.attitude + k.transfer_penalty
-    if c.t_call >= 0:
-        effort += 1
-        experience_call(c, k)
-        if c.t_call in (Q.SERVED, Q.CALLBACK):
+    call = c.t_call
+    if call >= 0:
+        if call not in (Q.CALLED_BACK, Q.CALLBACK_GAVE_UP):
+            effort += 1  # (a callback is part of the call that booked it)
+        if call == Q.CALLBACK:
+            if c.callback_day != day:  # it comes on a later day
+                c.issue_effort = effort
+                c.issue_next_day = c.callback_day
+                return
+            call = callback_due(c)
+        experience_call(c, k, call)
+        if call in (Q.SERVED, Q.CALLED_BACK):
             fcr = (k.fcr_billing, k.fcr_claims, k.fcr_retention)[c.issue_silo]
             resolved = _draw(c, RESOLVE, day) < fcr
     c.issue_effort = effort
@@ -256,7 +277,7 @@ def progress_issue(c, day, k):
         low = effort <= k.low_effort_max
         c.attitude = c.attitude + (k.resolved_low_effort if low else k.resolved_high_effort)
         return
-    hung_up = c.t_call in (Q.ABANDONED, Q.BALKED)
+    hung_up = call in (Q.ABANDONED, Q.BALKED, Q.CALLBACK_GAVE_UP)
     p_retry = k.retry_after_abandon if hung_up else k.retry_after_unresolved
     if effort < k.max_contacts and _draw(c, RETRY, day) < p_retry:
         c.issue_next_day = day + 1

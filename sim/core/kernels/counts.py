@@ -84,7 +84,7 @@ def _state_sums(F, I, n, promoter, detractor, out):
     """The slots of ``out`` that sum every active customer's state (``active`` to
     ``detractors``, ``active_<k>_products``), in one sequential pass (the float sums in
     customer order)."""
-    active = products = unfair = promoters = detractors = 0
+    active = products = unfair = promoters = detractors = waiting = 0
     tier = np.zeros(5, np.int64)
     premium = risk = attitude = 0.0
     for i in range(n):
@@ -95,6 +95,7 @@ def _state_sums(F, I, n, promoter, detractor, out):
         products += held
         tier[held] += 1
         unfair += I[L.I_UNFAIR_LAST, i]
+        waiting += I[L.I_CALLBACK_DAY, i] >= 0 and I[L.I_ISSUE_OPEN, i] == 1
         a = F[L.F_ATTITUDE, i]
         promoters += a > promoter
         detractors += (a <= promoter) & (a < detractor)
@@ -103,6 +104,7 @@ def _state_sums(F, I, n, promoter, detractor, out):
         attitude += a
     out[M.C_ACTIVE], out[M.C_ACTIVE_PRODUCTS] = active, products
     out[M.C_UNFAIR_LAST], out[M.C_PROMOTERS], out[M.C_DETRACTORS] = unfair, promoters, detractors
+    out[M.C_CALLBACKS_WAITING] = waiting
     out[M.C_PREMIUM], out[M.C_RISK_COST], out[M.C_ATTITUDE] = premium, risk, attitude
     for k in range(1, 5):
         out[M.C_ACTIVE_1_PRODUCTS - 1 + k] = tier[k]

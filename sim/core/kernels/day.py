@@ -12,7 +12,7 @@ from sim.core import layout as L
 from sim.core import rng as R
 from sim.core.kernels.churn import _churn, _churn_screen, _screen_constants
 from sim.core.kernels.pricing import _letter, _renew
-from sim.core.kernels.service import _open_issue, _progress_issue
+from sim.core.kernels.service import _callback_due, _open_issue, _progress_issue
 from sim.core.kernels.today import _touch
 
 
@@ -75,8 +75,14 @@ def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max):
                 silo = L.SILO_CLAIMS
             touched = True
             _open_issue(F, I, i, day, silo)
+    # a booked callback's day: it comes, or they have given up waiting (no silo today)
+    if I[L.I_ISSUE_OPEN, i] == 1 and I[L.I_CALLBACK_DAY, i] == day:
+        touched = True
+        _touch(F, I, i, day)
+        I[L.I_T_CALL, i] = _callback_due(F, I, i)
+        _progress_issue(F, I, pv, seed, i, day)
     # today's contact
-    if I[L.I_ISSUE_OPEN, i] == 1 and I[L.I_ISSUE_NEXT_DAY, i] == day:
+    elif I[L.I_ISSUE_OPEN, i] == 1 and I[L.I_ISSUE_NEXT_DAY, i] == day:
         touched = True
         _touch(F, I, i, day)
         if I[L.I_ISSUE_EFFORT, i] > 0:

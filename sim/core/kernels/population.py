@@ -73,6 +73,10 @@ def _init_one(F, I, pv, seed, i, day, initial):
     I[L.I_ISSUE_NEXT_DAY, i] = -1
     I[L.I_OPENING_DAY, i] = -1
     I[L.I_EXIT_DAY, i] = -1
+    I[L.I_CALLBACK_DAY, i] = -1
+    I[L.I_CALLBACK_GAVE_UP, i] = 0
+    F[L.F_CALLBACK_WAIT, i] = 0.0
+    F[L.F_CALLBACK_TOLD, i] = -1.0
     I[L.I_UNFAIR_LAST, i] = 0
 
 

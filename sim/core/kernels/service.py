@@ -3,6 +3,8 @@ the experience of a call against what was expected, and an issue's progress."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -101,16 +103,18 @@ def _callers_by_silo(I, deferred, n_silos):
 
 @njit(cache=True)
 def _call_draws(I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
-                patience_mean, patience_mult, captive_share, callback_accept):
-    """Arrival minute, handling time, patience and callback acceptance for each caller,
-    sorted by arrival: through the day, or within ``opening_minutes`` of opening for a
-    caller whose last call the closing cut off. Returns (order, arrival, handle, patience,
-    accepts)."""
+                patience_mean, patience_mult, captive_share, callback_accept,
+                callback_patience):
+    """Arrival minute, handling time, patience, callback acceptance and patience waiting
+    for a callback for each caller, sorted by arrival: through the day, or within
+    ``opening_minutes`` of opening for a caller whose last call the closing cut off.
+    Returns (order, arrival, handle, patience, accepts, waits)."""
     m = idx.shape[0]
     arrival = np.empty(m)
     handle = np.empty(m)
     patience = np.empty(m)
     accepts = np.empty(m, np.bool_)
+    waits = np.empty(m)
     for k in range(m):
         i = idx[k]
         window = open_minutes
@@ -123,27 +127,30 @@ def _call_draws(I, idx, seed, day, day_start, open_minutes, opening_minutes, han
         else:
             patience[k] = R.exponential(seed, R.PATIENCE, i, day, 1, patience_mean) * patience_mult
         accepts[k] = R.uniform(seed, R.CALLBACK, i, day, 0) < callback_accept
+        waits[k] = R.exponential(seed, R.CALLBACK, i, day, 1, callback_patience)
     order = np.argsort(arrival, kind="mergesort")
-    return order, arrival[order], handle[order], patience[order], accepts[order]
+    return order, arrival[order], handle[order], patience[order], accepts[order], waits[order]
 
 
 @njit(cache=True)
 def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes,
               handle_mean, patience_mean, patience_mult, captive_share, callback_accept,
               announce_mode, promised, callback_offered, callback_min_wait,
-              callback_max_wait):
+              callback_max_wait, callback_patience):
     """Serve one silo's callers for one day and write each caller's outcome into their
     columns. Nobody holds past closing: a caller's patience is at most the time left until
     the line closes, so a caller still waiting then (captive ones too) is cut off, as an
     abandoned call, and may call again the next day, within ``opening_minutes`` of opening
     (``opening_day``). Agents finish the calls they started after closing, and callbacks
-    keep their place. Returns the backlog: the callers the closing sent away (cut off, or
-    told a wait beyond it) and the callbacks not started by closing."""
+    keep their place. A callback is booked (``callback_day``: the business day it comes, or
+    the day the caller gives up waiting for it, ``callback_gave_up``); the issue stays open
+    until then (``_callback_due``). Returns the backlog: the callers the closing sent away
+    (cut off, or told a wait beyond it) and the callbacks not started by closing."""
     day_start = day * open_minutes
     closing = day_start + open_minutes
-    order, arrival, handle, patience, accepts = _call_draws(
+    order, arrival, handle, patience, accepts, waits = _call_draws(
         I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
-        patience_mean, patience_mult, captive_share, callback_accept)
+        patience_mean, patience_mult, captive_share, callback_accept, callback_patience)
     m = idx.shape[0]
     closed_on = np.zeros(m, np.bool_)  # their patience outlasts the line
     for k in range(m):
@@ -164,8 +171,15 @@ def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes
         I[L.I_T_CALL, i] = outcome[k]
         F[L.F_T_HOLD, i] = hold[k]
         F[L.F_T_ANNOUNCED, i] = told[k]
-        if outcome[k] == Q.CALLBACK:
-            F[L.F_T_CALLBACK_WAIT, i] = start[k] - arrival[k]
+        if outcome[k] == Q.CALLBACK:  # booked: it comes, or they give up first
+            wait = start[k] - arrival[k]
+            gave_up = wait > waits[k]
+            if gave_up:
+                wait = waits[k]
+            F[L.F_CALLBACK_WAIT, i] = wait
+            F[L.F_CALLBACK_TOLD, i] = told[k]
+            I[L.I_CALLBACK_DAY, i] = int(math.floor((arrival[k] + wait) / open_minutes))
+            I[L.I_CALLBACK_GAVE_UP, i] = gave_up
         sent_away = closed_on[k] and (outcome[k] == Q.ABANDONED or outcome[k] == Q.BALKED)
         if sent_away:
             I[L.I_OPENING_DAY, i] = day + 1
@@ -175,16 +189,17 @@ def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes
 
 
 @njit(cache=True)
-def _experience_call(F, I, pv, i):
-    """Attitude and expectation after a call: the wait against what was expected (what was
-    announced, else the learned expectation), scaled down for a callback; a caller who hung
-    up on hearing the wait experienced none."""
-    outcome = I[L.I_T_CALL, i]
+def _experience_call(F, I, pv, i, outcome):
+    """Attitude and expectation after a call, or after a booked callback came or was given
+    up on (``outcome``): the wait against what was expected (what was announced, else the
+    learned expectation), scaled down for a callback; a wait beyond a fixed promise (a
+    hold or a callback) breaks it; a caller who hung up on hearing the wait experienced
+    none."""
     if outcome == Q.BALKED:
         return
     told = F[L.F_T_ANNOUNCED, i]
     weight = 1.0
-    if outcome == Q.CALLBACK:
+    if outcome == Q.CALLED_BACK or outcome == Q.CALLBACK_GAVE_UP:
         actual = F[L.F_T_CALLBACK_WAIT, i]
         weight = pv[L.P_CALLBACK_WAIT_WEIGHT]
     else:
@@ -198,15 +213,28 @@ def _experience_call(F, I, pv, i):
     else:
         F[L.F_ATTITUDE, i] -= pv[L.P_DISCONFIRMATION_PER_HOUR] * gap
     F[L.F_ATTITUDE, i] -= pv[L.P_WAIT_PAIN_PER_HOUR] * weight * actual / 60.0
-    if pv[L.P_PROMISE] == L.PROMISE_FIXED and told >= 0.0 and outcome != Q.CALLBACK \
-            and actual > told:
+    if pv[L.P_PROMISE] == L.PROMISE_FIXED and told >= 0.0 and actual > told:
         F[L.F_ATTITUDE, i] -= pv[L.P_BROKEN_PROMISE_PENALTY]
     F[L.F_EXPECTED_WAIT, i] += pv[L.P_EXPECTATION_LEARNING] * (actual - F[L.F_EXPECTED_WAIT, i])
 
 
 @njit(cache=True)
+def _callback_due(F, I, i):
+    """A booked callback's day: it comes (``CALLED_BACK``) or the caller has given up
+    waiting (``CALLBACK_GAVE_UP``); today's rows get its wait and promise. Returns the
+    outcome."""
+    F[L.F_T_CALLBACK_WAIT, i] = F[L.F_CALLBACK_WAIT, i]
+    F[L.F_T_ANNOUNCED, i] = F[L.F_CALLBACK_TOLD, i]
+    I[L.I_CALLBACK_DAY, i] = -1
+    return Q.CALLBACK_GAVE_UP if I[L.I_CALLBACK_GAVE_UP, i] == 1 else Q.CALLED_BACK
+
+
+@njit(cache=True)
 def _progress_issue(F, I, pv, seed, i, day):
-    """Effort, resolution and the next step of an issue contacted today."""
+    """Effort, resolution and the next step of an issue contacted today. A call that
+    booked a callback leaves the issue open until the callback's day (``callback_day``);
+    on that day (the same one, or a later one: ``t_call`` says ``CALLED_BACK`` or
+    ``CALLBACK_GAVE_UP``) the callback is experienced and may resolve it."""
     ss, rep, call = I[L.I_T_SS, i], I[L.I_T_REP, i], I[L.I_T_CALL, i]
     if ss < 0 and rep < 0 and call < 0:
         return
@@ -226,9 +254,16 @@ def _progress_issue(F, I, pv, seed, i, day):
             effort += 1
             F[L.F_ATTITUDE, i] += pv[L.P_TRANSFER_PENALTY]
     if call >= 0:
-        effort += 1
-        _experience_call(F, I, pv, i)
-        if call == Q.SERVED or call == Q.CALLBACK:
+        if call != Q.CALLED_BACK and call != Q.CALLBACK_GAVE_UP:
+            effort += 1  # (a callback is part of the call that booked it)
+        if call == Q.CALLBACK:
+            if I[L.I_CALLBACK_DAY, i] != day:  # it comes on a later day
+                I[L.I_ISSUE_EFFORT, i] = effort
+                I[L.I_ISSUE_NEXT_DAY, i] = I[L.I_CALLBACK_DAY, i]
+                return
+            call = _callback_due(F, I, i)
+        _experience_call(F, I, pv, i, call)
+        if call == Q.SERVED or call == Q.CALLED_BACK:
             fcr = pv[L.P_FCR_BILLING + I[L.I_ISSUE_SILO, i]]  # fcr_<silo> in silo order
             resolved = R.uniform(seed, R.RESOLVE, i, day, 0) < fcr
     I[L.I_ISSUE_EFFORT, i] = effort
@@ -241,7 +276,7 @@ def _progress_issue(F, I, pv, seed, i, day):
             F[L.F_ATTITUDE, i] += pv[L.P_RESOLVED_HIGH_EFFORT]
         return
     p_retry = pv[L.P_RETRY_AFTER_UNRESOLVED]
-    if call == Q.ABANDONED or call == Q.BALKED:
+    if call == Q.ABANDONED or call == Q.BALKED or call == Q.CALLBACK_GAVE_UP:
         p_retry = pv[L.P_RETRY_AFTER_ABANDON]
     if effort < pv[L.P_MAX_CONTACTS] and R.uniform(seed, R.RETRY, i, day, 0) < p_retry:
         I[L.I_ISSUE_NEXT_DAY, i] = day + 1
