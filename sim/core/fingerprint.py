@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import time
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parent
@@ -46,3 +48,14 @@ def cache_dir(base: str | None = None) -> Path:
     if folder.name.startswith("cxsim-"):
         folder = folder.parent
     return folder / f"cxsim-{MODEL_CODE}"
+
+
+def prune_caches(keep: Path, older_than_s: float = 3600.0) -> None:
+    """Remove the numba caches of other model code beside ``keep`` (``cxsim-*`` folders
+    untouched for ``older_than_s``: a process of older code may still be starting up)."""
+    try:
+        for folder in keep.parent.glob("cxsim-*"):
+            if folder != keep and time.time() - folder.stat().st_mtime > older_than_s:
+                shutil.rmtree(folder, ignore_errors=True)
+    except OSError:
+        pass
