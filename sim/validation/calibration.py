@@ -106,12 +106,16 @@ class Ends:
 
     @classmethod
     def of(cls, model: LoyaltyModel) -> "Ends":
+        """Customers who left before day 0 (in the warm start) have no exposure: their
+        ``last`` is -1 and ``left`` False."""
         n, I, F = model.n, model.I, model.F
         day_joined = I[L.I_DAY_JOINED, :n].astype(np.int64)
         day_left = I[L.I_DAY_LEFT, :n].astype(np.int64)
         horizon = model.params.horizon_days
+        gone = (I[L.I_ACTIVE, :n] == 0) & (day_left < 0)  # left in the warm start
         left = day_left >= 0
-        return cls(np.maximum(day_joined, 0), np.where(left, day_left, horizon - 1), left,
+        last = np.where(left, day_left, np.where(gone, -1, horizon - 1))
+        return cls(np.maximum(day_joined, 0), last, left,
                    I[L.I_PRODUCTS, :n].astype(np.int64), np.maximum(-day_joined, 0),
                    F[L.F_PREMIUM, :n].copy(), F[L.F_RISK_COST, :n].copy(),
                    F[L.F_LOADING, :n].copy(), model.household[:n].copy(),
@@ -124,7 +128,7 @@ class Ends:
 
     @property
     def exposure_days(self) -> np.ndarray:
-        return (self.last - self.joined + 1).astype(float)
+        return np.maximum(self.last - self.joined + 1, 0).astype(float)
 
 
 # -- retention ----------------------------------------------------------------------------
@@ -370,7 +374,8 @@ def renewal_semi_elasticity(size: int, seed: int, rise: float, explanation: str,
         n0 = m.n_initial
         doy = m.I[L.I_RENEWAL_DOY, :n0].astype(np.int64)
         sel = (m.I[L.I_PRODUCTS, :n0] == 1) & (doy < renew_days) \
-            & (m.I[L.I_DAY_JOINED, :n0] < 0)
+            & (m.I[L.I_DAY_JOINED, :n0] < 0) \
+            & ((m.I[L.I_ACTIVE, :n0] == 1) | (m.I[L.I_DAY_LEFT, :n0] >= 0))  # there on day 0
         left_day[label] = m.I[L.I_DAY_LEFT, :n0].astype(np.int64)
     # customers still there on their renewal day in both runs (a neighbour's departure in
     # the other run can make a few leave earlier)
@@ -398,7 +403,7 @@ def loyalty_penalty(size: int, seed: int, years: int = 10, long_years: float = 1
     p = make_params(size, years * YEAR, seed, policy="price_walking", **overrides)
     m = run(p)
     e = Ends.of(m)
-    active = ~e.left
+    active = ~e.left & (e.last >= 0)  # (not those who left in the warm start)
     tenure = (e.horizon - e.joined + e.tenure_at_start) / YEAR
     margin = e.premium / e.risk_cost - 1.0
     long_, new = active & (tenure >= long_years), active & (tenure < 1.0)
