@@ -309,3 +309,80 @@ def check_silent_hike(settings: Settings) -> list[CheckResult]:
                     "3-yr NPV profit, % chg", 0.0, float(npv.mean()), se(npv), 0.0,
                     rule="below", open_target=SILENT_HIKE_OPEN, note=note),
     ]
+
+
+# -- the warm start and the callback queue ---------------------------------------------------
+SRC_CREDIBLE = "cxsim's credibility targets (issue 'Credible answers'): no warm-up transient"
+WARM_WINDOW_DAYS = 90
+WARM_TOLERANCE = {"mean attitude": 0.05, "annualised retention": 0.005, "NPS": 5.0}
+
+
+def _windows(model, lo: int, hi: int) -> dict[str, float]:
+    """Mean attitude, annualised retention and NPS over days [lo, hi) of a run."""
+    ts = model.timeseries()
+    days = slice(lo, hi)
+    exposure_years = ts["active"][days].sum() / 365.0
+    return {"mean attitude": float(ts["attitude_mean"][days].mean()),
+            "annualised retention": math.exp(-ts["churned"][days].sum() / exposure_years),
+            "NPS": float(ts["nps"][days].mean())}
+
+
+@register("warm_start")
+def check_warm_start(settings: Settings) -> list[CheckResult]:
+    """The baseline's first 90 days agree with its third year (the warm start,
+    ``SimParams.burn_in_years``, puts day 0 in the model's own steady state)."""
+    models = _base_models(settings)
+    first = [_windows(m, 0, WARM_WINDOW_DAYS) for m in models]
+    third = [_windows(m, 2 * 365, 3 * 365) for m in models]
+    years = models[0].params.burn_in_years
+    note = (f"{_runs_note(settings)}, after a warm start of {years} years (burn_in_years). "
+            f"First {WARM_WINDOW_DAYS} days against days 730-1094; SE of the paired "
+            "difference across replicates. Tolerances (absolute): attitude 0.05, retention "
+            "0.5 points, NPS 5.")
+    rows = []
+    for quantity, tol in WARM_TOLERANCE.items():
+        a = np.array([f[quantity] for f in first])
+        b = np.array([t[quantity] for t in third])
+        rows.append(CheckResult(
+            "warm_start", f"{quantity} in the first {WARM_WINDOW_DAYS} days equals the third "
+            "year's", SRC_CREDIBLE, f"{quantity}, days 0-89", float(b.mean()), float(a.mean()),
+            sem(a - b) if len(a) > 1 else None, tol / abs(float(b.mean())), note=note))
+    return rows
+
+
+CALLBACK_SIZE = {True: 10_000, False: 20_000}
+CALLBACK_STAFFING = 0.2   # a fifth of the default staff: sustained overload
+CALLBACK_DAYS = 365
+
+
+@register("callbacks")
+def check_callbacks(settings: Settings) -> list[CheckResult]:
+    """Under sustained overload with honest waits and callbacks (policy honest_wait, staff
+    cut to a fifth), callbacks are kept: none waits longer than the offered cap, and the
+    callback backlog does not grow over the year."""
+    size, runs = CALLBACK_SIZE[settings.quick], []
+    for r in range(CALIB_REPLICATES[settings.quick]):
+        p = C.make_params(size, CALLBACK_DAYS, C.replicate_seed(settings.seed, r),
+                          policy="honest_wait", journeys=True,
+                          **{"policy.staffing_factor": CALLBACK_STAFFING})
+        runs.append(C.run(p))
+    cap = runs[0].params.policy.callback_max_wait_minutes
+    longest = max(float(np.max(j["value"][j["event"] == "callback"], initial=0.0))
+                  for j in (m.journeys() for m in runs))
+    waiting = [m.timeseries()["callbacks_waiting"] for m in runs]
+    first = np.array([w[:90].mean() for w in waiting])
+    last = np.array([w[-90:].mean() for w in waiting])
+    note = (f"{len(runs)} runs of {size:,} customers x {CALLBACK_DAYS} days, policy "
+            f"honest_wait with staffing_factor {CALLBACK_STAFFING}; callbacks offered up to "
+            f"{cap:g} business minutes ahead (policy.callback_max_wait_minutes). Customers "
+            "waiting for a callback at the end of the day, mean over the first and the last "
+            "90 days; SE across runs.")
+    return [
+        CheckResult("callbacks", "no booked callback waits longer than the offered cap",
+                    SRC_CREDIBLE, "longest callback wait, business min", cap, longest, None,
+                    0.0, rule="at_most", note=note),
+        CheckResult("callbacks", "the callback backlog does not grow under overload",
+                    SRC_CREDIBLE, "waiting for a callback, last 90 days", float(first.mean()),
+                    float(last.mean()), sem(last - first) if len(runs) > 1 else None, 0.25,
+                    note=note),
+    ]

@@ -13,7 +13,9 @@ Pass rule (per row): |simulated - expected| <= tolerance * |expected|; and, when
 simulated value has a standard error, the check must be able to tell: 3 SE <= tolerance *
 |expected|, otherwise it is reported as "underpowered" and counts as a failure (a check
 too noisy to fail is not evidence). Direction rows (``rule`` "above" or "below") pass
-when the simulated value lies on the claimed side of ``expected`` by more than 3 SE. A row
+when the simulated value lies on the claimed side of ``expected`` by more than 3 SE; a
+bound row (``rule`` "at_most", for an exact quantity with no SE) passes when the simulated
+value does not exceed ``expected``. A row
 with ``open_target`` set is a known open target: it is reported with its verdict (usually
 "fail") and the reason, but does not make ``cxsim-validate`` exit non-zero.
 """
@@ -43,7 +45,7 @@ class CheckResult:
     simulated: float
     se: float | None  # standard error of ``simulated`` (None: not a sampled quantity)
     tolerance: float  # relative: |simulated - expected| <= tolerance * |expected|
-    rule: str = "within"  # "within" (tolerance), "above" or "below" expected (direction)
+    rule: str = "within"  # "within" (tolerance), "above"/"below" (direction), "at_most" (bound)
     open_target: str = ""  # non-empty: a known open target (why), never blocking
     note: str = ""    # what the number is made of, for the report
 
@@ -58,6 +60,8 @@ class CheckResult:
         scale = self.tolerance * abs(self.expected)
         if not (math.isfinite(self.simulated) and math.isfinite(self.expected)):
             return "fail"
+        if self.rule == "at_most":
+            return "pass" if self.simulated <= self.expected else "fail"
         if self.rule in ("above", "below"):
             gap = self.simulated - self.expected
             if (gap <= 0) if self.rule == "above" else (gap >= 0):
@@ -92,6 +96,8 @@ class CheckResult:
             return "> exp. + 3 SE"
         if self.rule == "below":
             return "< exp. - 3 SE"
+        if self.rule == "at_most":
+            return "<= exp."
         return f"{100 * self.tolerance:.1f}%"
 
 
