@@ -26,7 +26,7 @@ from sim.runs.config import compose, compose_jobs, experiment_files, params_from
 from sim.core.metrics import DAILY_COLUMNS, REASONS
 from sim.report.stats import mean_ci, paired_ci, t_half_width
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TINY = ["population.size=300", "horizon_days=60", "population.journey_sample=50"]
 
 

@@ -24,7 +24,7 @@ from sim.core.metrics import DAILY_COLUMNS, EVENTS, REASONS
 from sim.core.model import LoyaltyModel
 from sim.core.params import ParamError, PolicyParams, SimParams
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 POLICIES = sorted(p.stem for p in (CONFIG_DIR / "policy").glob("*.yaml"))
 SMALL = ["population.size=400", "horizon_days=40"]
 
