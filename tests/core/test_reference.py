@@ -2,6 +2,8 @@
 (``sim.core.reference``), bit for bit, and the daily step's fast paths (stamped customers,
 two-pass day totals, callers by silo, the churn screen) against the exact rules."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -9,25 +11,55 @@ from sim.core import kernels as K
 from sim.core import layout as L
 from sim.core import metrics as M
 from sim.core.model import LoyaltyModel
+from sim.core.params import ParamError, PolicyParams
 from tests.helpers import busy_policy, make
 
 
 # -- kernel against the reference implementation -------------------------------------------
-@pytest.mark.parametrize("policy, behaviour", [
-    (busy_policy(), {}),
-    (dict(staffing_factor=0.3, promise="honest", callback=True, announce_position=True,
+# (policy, behaviour, what must also happen: daily columns with a positive total), each a
+# small run: 300 customers, 150 days. Between them the cases set every policy lever to a
+# value of its own (test_every_policy_lever_is_set_by_a_reference_case), where it changes
+# the run (test_every_policy_lever_changes_its_reference_case). At 300 customers each silo
+# has one agent and a day's few calls hardly queue: the cases about waits flood the lines.
+REFERENCE_CASES = [
+    # every mechanism at once; an incident long and large enough for 30-minute promises
+    # to be broken and callers to hang up; listening fixes half the issues from day 20
+    (dict(busy_policy(), incident_issue_multiplier=100.0, incident_days=4,
+          promised_wait_minutes=30.0, review_discount=0.3, retention_discount=0.3,
+          self_service_resolution=0.3, listening_issue_reduction=0.5),
+     {}, ("broken_promises", "abandoned", "contacts_self_service")),
+    # staff cut from day 30, when an incident floods the lines: honest waits, callbacks and
+    # queue positions; movers' explained rises capped, renewals from day 20 to 79 only, then
+    # routine changes (price walking) explained as lock-in; capped rises: unfair judgments
+    # of partial weight
+    (dict(staffing_factor=0.3, staffing_from_day=30, promise="honest", callback=True,
+          announce_position=True, incident_day=30, incident_issue_multiplier=100.0,
           price_change=0.3, price_target="movers", explanation="cost", price_cap=0.15,
-          rep_help=0.1, rep_handoff=0.2),
-     {"unfair_full_rise": 0.2}),  # capped rises: unfair judgments of partial weight
+          price_change_from_day=20, price_change_days=60, price_walking_per_year=0.05,
+          routine_explanation="lock_in", rep_help=0.1, rep_handoff=0.2),
+     {"unfair_full_rise": 0.2}, ("callbacks", "abandoned")),
+    # exits planned at the letter, taken at renewals; reps with little time for service
+    # who sell more
     (dict(price_change=0.6, price_target="all", price_change_by="letter",
-          price_change_from_day=40, review_call=True, staffing_factor=0.5, promise="fixed"),
-     {"unfair_exit_next_renewal": 0.5}),  # exits planned at the letter, taken at renewals
-])
-def test_kernel_equals_reference(policy, behaviour):
+          price_change_from_day=40, review_call=True, staffing_factor=0.5, promise="fixed",
+          rep_service_hours=0.5, rep_new_sales_per_year=6.0),
+     {"unfair_exit_next_renewal": 0.5}, ()),
+]
+CASE_IDS = ["busy", "honest_waits", "letter"]
+LEVERS = [f.name for f in dataclasses.fields(PolicyParams) if f.name != "name"]
+
+
+def reference_params(policy: dict, behaviour: dict):
     params = make(size=300, days=150, seed=11, **policy)
     for key, value in behaviour.items():
         setattr(params.behaviour, key, value)
     params.silos.billing.staff_per_10k = 60.0  # a few agents even at 300 customers
+    return params
+
+
+@pytest.mark.parametrize("policy, behaviour, happens", REFERENCE_CASES, ids=CASE_IDS)
+def test_kernel_equals_reference(policy, behaviour, happens):
+    params = reference_params(policy, behaviour)
     fast = LoyaltyModel(params).run()
     slow = LoyaltyModel(params, decisions="reference").run()
     assert np.array_equal(fast.F, slow.F)
@@ -39,6 +71,55 @@ def test_kernel_equals_reference(policy, behaviour):
     ts = a
     assert ts["churned"].sum() > 0 and ts["calls"].sum() > 0 and ts["price_rises"].sum() > 0
     assert ts["contacts_rep"].sum() > 0 and ts["acquired"].sum() > 0
+    for col in happens:
+        assert ts[col].sum() > 0, col
+
+
+def test_every_policy_lever_is_set_by_a_reference_case():
+    """Every field of PolicyParams but its name takes a value other than its default in
+    some case of the kernel-vs-reference check (and the cases name no other field: make()
+    would set a misspelt one without complaint)."""
+    default = PolicyParams()
+    for policy, _, _ in REFERENCE_CASES:
+        assert set(policy) <= set(LEVERS), set(policy) - set(LEVERS)
+    unset = [lever for lever in LEVERS
+             if all(policy.get(lever, getattr(default, lever)) == getattr(default, lever)
+                    for policy, _, _ in REFERENCE_CASES)]
+    assert not unset, f"no kernel-vs-reference case sets {unset}"
+
+
+def _outcome(params):
+    model = LoyaltyModel(params).run()
+    return model.F[:, :model.n], model.I[:, :model.n], model.timeseries()
+
+
+def _same(a, b) -> bool:
+    (fa, ia, ta), (fb, ib, tb) = a, b
+    return np.array_equal(fa, fb) and np.array_equal(ia, ib) and all(
+        np.array_equal(ta[col], tb[col]) for col in ta)
+
+
+def test_every_policy_lever_changes_its_reference_case():
+    """Each lever, set back to its default in a case that sets it, changes that case's run
+    (the kernel's): the kernel-vs-reference check sees every lever at work."""
+    default = PolicyParams()
+    runs = [_outcome(reference_params(policy, behaviour))
+            for policy, behaviour, _ in REFERENCE_CASES]
+    idle = []
+    for lever in LEVERS:
+        off = getattr(default, lever)
+        for (policy, behaviour, _), run in zip(REFERENCE_CASES, runs):
+            if policy.get(lever, off) == off:
+                continue
+            try:
+                other = _outcome(reference_params({**policy, lever: off}, behaviour))
+            except ParamError:  # a letter needs price_target=all
+                continue
+            if not _same(run, other):
+                break
+        else:
+            idle.append(lever)
+    assert not idle, f"set back to their defaults, {idle} change no reference case"
 
 
 def test_reset_today_writes_the_layouts_nothing_values():
