@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import pytest
 
 from sim.runs import io as sim_io
@@ -39,3 +40,14 @@ def tiny_study(tmp_path_factory):
 def subprocess_env() -> dict:
     """The environment for a console script run in a subprocess (``helpers.script_env``)."""
     return script_env()
+
+
+@pytest.fixture
+def one_numba_thread():
+    """numba on one thread during the test. Small runs go as fast as on two, and many times
+    faster when other processes keep the cores busy (the parallel phases then wait for a
+    descheduled thread); results do not depend on the threads (tests/core/test_model.py)."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(before)

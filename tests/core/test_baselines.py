@@ -79,6 +79,7 @@ def test_the_baselines_pin_these_runs():
     assert list(pinned()) == list(POLICIES), f"tests/core/baselines.json is stale: {HOW}"
 
 
+@pytest.mark.usefixtures("one_numba_thread")  # main() uses the default threads: same numbers
 @pytest.mark.parametrize("policy", POLICIES)
 def test_summary_equals_its_baseline(policy):
     lines = moved(pinned().get(policy, {}), summary(policy))

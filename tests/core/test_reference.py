@@ -4,7 +4,6 @@ two-pass day totals, callers by silo, the churn screen) against the exact rules.
 
 import dataclasses
 
-import numba
 import numpy as np
 import pytest
 
@@ -100,33 +99,27 @@ def _same(a, b) -> bool:
         np.array_equal(ta[col], tb[col]) for col in ta)
 
 
+@pytest.mark.usefixtures("one_numba_thread")  # 37 small runs
 def test_every_policy_lever_changes_its_reference_case():
     """Each lever, set back to its default in a case that sets it, changes that case's run
-    (the kernel's): the kernel-vs-reference check sees every lever at work. One thread:
-    as fast as two for runs this small, and much faster on a busy machine (results do not
-    depend on the threads, test_model.py)."""
+    (the kernel's): the kernel-vs-reference check sees every lever at work."""
     default = PolicyParams()
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        runs = [_outcome(reference_params(policy, behaviour))
-                for policy, behaviour, _ in REFERENCE_CASES]
-        idle = []
-        for lever in LEVERS:
-            off = getattr(default, lever)
-            for (policy, behaviour, _), run in zip(REFERENCE_CASES, runs):
-                if policy.get(lever, off) == off:
-                    continue
-                try:
-                    other = _outcome(reference_params({**policy, lever: off}, behaviour))
-                except ParamError:  # a letter needs price_target=all
-                    continue
-                if not _same(run, other):
-                    break
-            else:
-                idle.append(lever)
-    finally:
-        numba.set_num_threads(before)
+    runs = [_outcome(reference_params(policy, behaviour))
+            for policy, behaviour, _ in REFERENCE_CASES]
+    idle = []
+    for lever in LEVERS:
+        off = getattr(default, lever)
+        for (policy, behaviour, _), run in zip(REFERENCE_CASES, runs):
+            if policy.get(lever, off) == off:
+                continue
+            try:
+                other = _outcome(reference_params({**policy, lever: off}, behaviour))
+            except ParamError:  # a letter needs price_target=all
+                continue
+            if not _same(run, other):
+                break
+        else:
+            idle.append(lever)
     assert not idle, f"set back to their defaults, {idle} change no reference case"
 
 
