@@ -107,7 +107,7 @@ def test_calibration_script_sweeps_the_answer_to_an_unfair_rise():
     to +10%."""
     import importlib.util
     from pathlib import Path
-    path = Path(__file__).parents[1] / "experiments" / "calibration.py"
+    path = Path(__file__).parents[2] / "experiments" / "calibration.py"
     spec = importlib.util.spec_from_file_location("calibration_script", path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)

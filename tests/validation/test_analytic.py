@@ -1,12 +1,7 @@
-"""The service silo agrees with queueing theory; the references themselves are right.
+"""The queueing and CLV references themselves are right: ``sim.validation.analytic`` against
+hand-computed textbook cases and independent formulas (direct Erlang C sum, the generator
+matrix of the M/M/c+M chain, limits of Erlang A)."""
 
-Two layers: (1) ``sim.validation.analytic`` against hand-computed textbook cases and independent
-formulas (direct Erlang C sum, the generator matrix of the M/M/c+M chain, limits of Erlang A);
-(2) ``sim.validation.silo_sim.simulate_silo`` (the model's FCFS kernel and persistent server heap) against
-``sim.validation.analytic`` and against a plain-Python re-implementation on the same random draws.
-"""
-
-import heapq
 import math
 from fractions import Fraction
 
@@ -14,11 +9,6 @@ import numpy as np
 import pytest
 
 from sim.validation import analytic as A
-from sim.core import queue as Q
-from sim.core import rng as R
-from sim.validation.silo_sim import simulate_silo
-
-TOL = 0.05  # relative agreement demanded of the simulation (the issue's criterion)
 
 
 # -- Erlang C ------------------------------------------------------------------------------
@@ -186,132 +176,3 @@ def test_clv_hand_computed():
 def test_clv_rejects_bad_input(args):
     with pytest.raises(ValueError):
         A.clv(*args)
-
-
-# -- the simulated silo --------------------------------------------------------------------
-def reference_silo(lam, h, c, patience, days, open_hours, seed):
-    """Plain-Python silo on the same draws: per-day totals (calls, waited, abandoned, hold)."""
-    day_minutes = 60.0 * open_hours
-    heap = [0.0] * c
-    totals = []
-    for day in range(days):
-        end, t, j, arrivals = (day + 1) * day_minutes, day * day_minutes, 0, []
-        while True:
-            t += R.exponential_py(seed, R.SILO_ALONE, j, day, 0, 1.0 / lam)
-            if t >= end:
-                break
-            arrivals.append(t)
-            j += 1
-        waited = abandoned = 0
-        hold = 0.0
-        for j, a in enumerate(arrivals):
-            handle = R.exponential_py(seed, R.SILO_ALONE, j, day, 1, h)
-            pat = math.inf if patience is None else \
-                R.exponential_py(seed, R.SILO_ALONE, j, day, 2, patience)
-            w = max(0.0, heap[0] - a)
-            if w > pat:
-                abandoned += 1
-                waited += 1
-                hold += pat
-            else:
-                waited += w > 0.0
-                hold += w
-                heapq.heapreplace(heap, a + w + handle)
-        totals.append((len(arrivals), waited, abandoned, hold))
-    return totals
-
-
-@pytest.mark.parametrize("patience,open_hours", [(None, 8.0), (4.0, 24.0)])
-def test_silo_equals_plain_python_reference(patience, open_hours):
-    lam, h, c, days, seed = 1.05, 2.0, 2, 6, 3  # overloaded at times: a backlog carries over
-    ref = reference_silo(lam, h, c, patience, days, open_hours, seed)
-    sim = simulate_silo(lam, h, c, patience, days=days, open_hours=open_hours, seed=seed,
-                        warmup_days=0, batches=days)
-    calls = sum(t[0] for t in ref)
-    assert sim["calls"] == calls
-    assert sim["p_wait"] == sum(t[1] for t in ref) / calls
-    assert sim["p_abandon"] == sum(t[2] for t in ref) / calls
-    assert sim["mean_wait"] == pytest.approx(sum(t[3] for t in ref) / calls, rel=1e-12)
-    per_day = np.array([t[1] / t[0] for t in ref])
-    assert sim["p_wait_se"] == pytest.approx(per_day.std(ddof=1) / math.sqrt(days), rel=1e-9)
-
-
-def days_for(lam, calls, open_hours):
-    return math.ceil(calls / (lam * 60 * open_hours))
-
-
-# (name, staff, rho, patience minutes or None, open hours, calls simulated); handling 5 min
-SILO_CASES = [
-    ("erlang C light", 5, 0.5, None, 10.0, 4_000_000),
-    ("erlang C heavy", 10, 0.9, None, 24.0, 8_000_000),
-    ("erlang A below capacity", 10, 0.8, 10.0, 10.0, 4_000_000),
-    ("erlang A at capacity", 10, 1.0, 10.0, 24.0, 4_000_000),
-    ("erlang A overload", 10, 1.3, 10.0, 10.0, 4_000_000),
-]
-
-
-@pytest.fixture(scope="module")
-def silo_runs():
-    runs = {}
-    for name, c, rho, patience, hours, calls in SILO_CASES:
-        lam = rho * c / 5.0
-        ref = A.erlang_c(lam, 5.0, c) if patience is None else \
-            A.erlang_a(lam, 5.0, c, patience)
-        sim = simulate_silo(lam, 5.0, c, patience, days=days_for(lam, calls, hours),
-                            open_hours=hours, seed=2024, warmup_days=2)
-        runs[name] = (ref, sim, patience)
-    return runs
-
-
-@pytest.mark.parametrize("name", [case[0] for case in SILO_CASES])
-def test_silo_agrees_with_erlang(silo_runs, name):
-    ref, sim, patience = silo_runs[name]
-    keys = ["p_wait", "mean_wait"] + ([] if patience is None else ["p_abandon"])
-    for key in keys:
-        rel_se = sim[f"{key}_se"] / ref[key]
-        # the test can fail: its sampling error is far inside the tolerance
-        assert rel_se < TOL / 3, f"{name} {key}: SE {rel_se:.2%} too large to test"
-        assert sim[key] == pytest.approx(ref[key], rel=TOL), f"{name} {key}"
-    if patience is None:
-        assert sim["p_abandon"] == 0.0
-
-
-@pytest.mark.parametrize("name", [c[0] for c in SILO_CASES if c[3] is not None])
-def test_silo_abandonment_identity(silo_runs, name):
-    _, sim, patience = silo_runs[name]
-    assert sim["p_abandon"] == pytest.approx(sim["mean_wait"] / patience, rel=TOL)
-
-
-def test_silo_same_seed_same_result_different_seed_different():
-    kw = dict(arrival_rate=1.8, handle_minutes=5.0, staff=10, patience_minutes=10.0, days=20,
-              open_hours=10.0)
-    a = simulate_silo(seed=7, **kw)
-    b = simulate_silo(seed=7, **kw)
-    c = simulate_silo(seed=8, **kw)
-    assert a == b
-    assert a["calls"] != c["calls"] and a["mean_wait"] != c["mean_wait"]
-
-
-def test_silo_backlog_carries_over_days():
-    # overloaded, no abandonment: the queue grows from one day to the next, so day 2 waits
-    # are longer than day 1 waits only if the heap persists
-    one = simulate_silo(1.2, 1.0, 1, None, days=2, open_hours=1.0, warmup_days=0, batches=2)
-    assert one["backlog_end"] == 1
-    both = simulate_silo(1.2, 1.0, 1, None, days=4, open_hours=1.0, warmup_days=0, batches=4)
-    late = simulate_silo(1.2, 1.0, 1, None, days=2, open_hours=1.0, warmup_days=2, batches=2)
-    assert late["mean_wait"] > both["mean_wait"] > one["mean_wait"]
-
-
-@pytest.mark.parametrize("kw", [dict(arrival_rate=0.0), dict(handle_minutes=-1.0),
-                                dict(staff=0), dict(staff=2.5), dict(patience_minutes=0.0),
-                                dict(days=1), dict(open_hours=25.0), dict(seed=-1),
-                                dict(warmup_days=-1), dict(batches=1)])
-def test_silo_rejects_bad_input(kw):
-    args = dict(arrival_rate=1.0, handle_minutes=1.0, staff=2, days=4) | kw
-    with pytest.raises(ValueError):
-        simulate_silo(**args)
-
-
-def test_queue_outcome_codes_used_by_the_silo():
-    # simulate_silo counts abandonment by the kernel's code; if the codes move, this fails
-    assert (Q.SERVED, Q.ABANDONED) == (0, 1)

@@ -1,190 +1,15 @@
-"""The simulation core: kernel against reference, reproducibility, invariants, directions."""
+"""The directions the seed stories need: hikes and their explanation, fairness judgments,
+the bundle, delayed exits, reputation, price letters, staffing and hold promises."""
 
-import math
-
-import numba
 import numpy as np
 import pytest
 
 from sim.core import layout as L
-from sim.core import metrics as M
-from sim.core import rng as R
-from sim.core.model import Customer, LoyaltyModel, SalesRep, ServiceSilo
-from sim.core.params import ParamError, SimParams
+from sim.core.model import LoyaltyModel
+from sim.core.params import SimParams
+from tests.helpers import make
 
 
-def make(size=400, days=60, seed=0, **policy):
-    p = SimParams()
-    p.population.size, p.horizon_days, p.seed = size, days, seed
-    for key, value in policy.items():
-        setattr(p.policy, key, value)
-    return p
-
-
-def busy_policy():
-    """Every mechanism switched on at once, so the reference check covers them all."""
-    return dict(price_change=0.6, price_target="all", explanation="none", review_call=True,
-                price_walking_per_year=0.05, staffing_factor=0.3, promise="fixed",
-                outreach_per_customer_year=6.0, outreach_relevance=0.3, retention_save=0.3,
-                self_service_push=0.5, incident_day=10, incident_issue_multiplier=5.0,
-                listening=True, listening_delay_days=20)
-
-
-# -- random streams ------------------------------------------------------------------------
-def test_compiled_and_python_streams_agree():
-    for key in [(0, 1, 2, 3, 4), (2**40, 21, 10**9, 50_000, 255), (7, 10, 0, 0, 0)]:
-        assert R.uniform(*key) == R.uniform_py(*key)
-        assert R.normal(*key) == R.normal_py(*key)
-    draws = np.array([R.uniform(1, R.CHURN, i, 5, 0) for i in range(20_000)])
-    assert 0.0 < draws.min() and draws.max() < 1.0
-    assert abs(draws.mean() - 0.5) < 0.01 and abs(draws.var() - 1 / 12) < 0.002
-
-
-# -- kernel against the reference implementation ---------------------------------------------
-@pytest.mark.parametrize("policy, behaviour", [
-    (busy_policy(), {}),
-    (dict(staffing_factor=0.3, promise="honest", callback=True, announce_position=True,
-          price_change=0.3, price_target="movers", explanation="cost", price_cap=0.15,
-          rep_help=0.1, rep_handoff=0.2),
-     {"unfair_full_rise": 0.2}),  # capped rises: unfair judgments of partial weight
-    (dict(price_change=0.6, price_target="all", price_change_by="letter",
-          price_change_from_day=40, review_call=True, staffing_factor=0.5, promise="fixed"),
-     {"unfair_exit_next_renewal": 0.5}),  # exits planned at the letter, taken at renewals
-])
-def test_kernel_equals_reference(policy, behaviour):
-    params = make(size=300, days=150, seed=11, **policy)
-    for key, value in behaviour.items():
-        setattr(params.behaviour, key, value)
-    params.silos.billing.staff_per_10k = 60.0  # a few agents even at 300 customers
-    fast = LoyaltyModel(params).run()
-    slow = LoyaltyModel(params, decisions="reference").run()
-    assert np.array_equal(fast.F, slow.F)
-    assert np.array_equal(fast.I, slow.I)
-    a, b = fast.timeseries(), slow.timeseries()
-    for col in M.DAILY_COLUMNS:
-        assert np.array_equal(a[col], b[col]), col
-    # the check is not vacuous: the mechanisms really happened
-    ts = a
-    assert ts["churned"].sum() > 0 and ts["calls"].sum() > 0 and ts["price_rises"].sum() > 0
-    assert ts["contacts_rep"].sum() > 0 and ts["acquired"].sum() > 0
-
-
-# -- reproducibility ---------------------------------------------------------------------------
-def test_reset_today_writes_the_layouts_nothing_values():
-    """The kernel's "nothing happened" values of today's rows are the ones the Customer
-    view reads for a stale customer (layout.T_NOTHING)."""
-    from sim.core import kernels as K
-    F, I = np.full((L.NF, 1), 7.0), np.full((L.NI, 1), 7, np.int32)
-    K._reset_today(F, I, 0)
-    for matrix, fields in ((F, L.F_FIELDS), (I, L.I_FIELDS)):
-        for row, name in enumerate(fields):
-            expected = L.T_NOTHING.get(name, 0) if name.startswith("t_") else 7
-            assert matrix[row, 0] == expected, name
-
-
-def test_same_seed_same_results_other_seed_differs():
-    a = LoyaltyModel(make(seed=5, **busy_policy())).run().timeseries()
-    b = LoyaltyModel(make(seed=5, **busy_policy())).run().timeseries()
-    c = LoyaltyModel(make(seed=6, **busy_policy())).run().timeseries()
-    assert all(np.array_equal(a[k], b[k]) for k in a)
-    assert not all(np.array_equal(a[k], c[k]) for k in a)
-
-
-def test_one_and_two_threads_identical():
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = LoyaltyModel(make(size=3000, days=90, **busy_policy())).run()
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        two = LoyaltyModel(make(size=3000, days=90, **busy_policy())).run()
-    finally:
-        numba.set_num_threads(before)
-    assert np.array_equal(one.F, two.F) and np.array_equal(one.I, two.I)
-    ta, tb = one.timeseries(), two.timeseries()
-    assert all(np.array_equal(ta[k], tb[k]) for k in ta)
-
-
-def test_common_random_numbers_pair_scenarios():
-    """Two policies with one seed: customers the policy does not touch keep their luck."""
-    base = LoyaltyModel(make(size=500, days=5, seed=3)).run()
-    other = LoyaltyModel(make(size=500, days=5, seed=3, outreach_per_customer_year=0.0,
-                              price_walking_per_year=0.1)).run()
-    # initial traits are identical
-    for row in (L.F_RISK_COST, L.F_ATTITUDE_BASE):
-        assert np.array_equal(base.F[row, :500], other.F[row, :500])
-
-
-# -- invariants --------------------------------------------------------------------------------
-def test_invariants_every_day():
-    model = LoyaltyModel(make(size=2000, days=200, seed=4, **busy_policy()))
-    initial_products = int(model.I[L.I_PRODUCTS, :model.n].sum())
-    acquired = acquired_products = 0
-    churned = lost = 0
-    for _ in range(200):
-        before = model.n
-        model.step()
-        row = model._rows[-1]
-        acquired += row["acquired"]
-        acquired_products += int(model.I[L.I_PRODUCTS, before:model.n].sum())
-        churned += row["churned"]
-        lost += row["products_lost"]
-        assert row["active"] + churned == 2000 + acquired
-        assert row["active_products"] + lost == initial_products + acquired_products
-        assert sum(row[f"churned_{r}"] for r in M.REASONS) == row["churned"]
-        assert row["backlog"] >= 0 and row["hold_minutes_mean"] >= 0
-        assert 0.0 <= row["abandonment_rate"] <= 1.0
-        for value in row.values():
-            assert math.isfinite(value)
-        active = model.I[L.I_ACTIVE, :model.n] == 1
-        assert np.all(np.isfinite(model.F[:, :model.n][:, active]))
-        for silo in model.silos:
-            assert np.all(silo.free_at >= 0)
-    assert churned > 0 and acquired > 0
-
-
-def test_new_customers_make_no_contacts_on_the_day_they_join():
-    params = make(size=2000, days=40, seed=2)
-    b = params.behaviour  # no issues, no price queries: any contact is a miscount
-    b.issues_per_product_year = b.price_query_prob_explained = b.price_query_prob_unexplained = 0.0
-    params.population.acquisition_per_year = 2.0
-    ts = LoyaltyModel(params).run().timeseries()
-    assert ts["acquired"].sum() > 100
-    for channel in M.CHANNELS:
-        assert ts[f"contacts_{channel}"].sum() == 0, channel
-
-
-def test_agents_are_registered_views():
-    model = LoyaltyModel(make(size=50, days=3))
-    customers = model.agents_by_type[Customer]
-    assert len(customers) == 50
-    assert len(model.agents_by_type[ServiceSilo]) == 3
-    assert len(model.agents_by_type[SalesRep]) == model.n_reps
-    c = model.customers[7]
-    c.attitude = 1.25
-    assert model.F[L.F_ATTITUDE, 7] == 1.25
-    assert c.products == model.I[L.I_PRODUCTS, 7]
-    model.run()
-    assert len(model.agents_by_type[Customer]) == model.n
-
-
-def test_bad_parameters_name_key_value_and_range():
-    p = make()
-    p.policy.price_change = -1.5
-    with pytest.raises(ParamError, match=r"policy\.price_change=-1\.5: must be in \[-1, 100\]"):
-        LoyaltyModel(p)
-
-
-def test_journeys_log_sampled_customers():
-    model = LoyaltyModel(make(size=400, days=120, seed=2, **busy_policy())).run()
-    j = model.journeys()
-    assert set(j) == {"customer", "day", "event", "value"}
-    assert len(j["event"]) > 0 and set(j["event"]) <= set(M.EVENTS)
-    assert j["customer"].max() < model.params.population.size
-    left = j["customer"][j["event"] == "churned"]
-    assert np.all(model.I[L.I_ACTIVE, left] == 0)
-
-
-# -- the directions the seed stories need --------------------------------------------------------
 def churn(size=5000, days=365, seed=1, **policy):
     return LoyaltyModel(make(size, days, seed, **policy)).run().summary()
 
@@ -359,12 +184,6 @@ def test_price_letter_floods_the_lines():
     assert tl["backlog"][20] > 100 and tr["backlog"][20] < 10
     # the letter raised every premium once: revenue jumps that day and stays up
     assert tl["revenue"][21] > 1.1 * tl["revenue"][19]
-
-
-def test_price_letter_needs_every_customer():
-    params = make(price_change_by="letter", price_target="movers")
-    with pytest.raises(ParamError, match="price_target"):
-        LoyaltyModel(params)
 
 
 def test_cutting_staff_lengthens_holds():

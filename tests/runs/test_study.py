@@ -1,0 +1,170 @@
+"""Studies: workers and threads, the study tables' schema (``sim.runs.study.collect``), runs
+of other model code left out, every experiment composing, and sweeps that resume after a
+kill."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.runs import io as sim_io
+from sim.report import report
+from sim.runs import study
+from sim.runs.cli import check
+from sim.runs.config import compose, compose_jobs, experiment_files
+from sim.core.metrics import DAILY_COLUMNS, REASONS
+from tests.helpers import cxsim_run
+
+
+def snapshot(run_dir: Path) -> dict[str, tuple[int, bytes]]:
+    """Every file of a run directory (Hydra's record included): mtime and content."""
+    return {str(p.relative_to(run_dir)): (p.stat().st_mtime_ns, p.read_bytes())
+            for p in sorted(run_dir.rglob("*")) if p.is_file()}
+
+
+def test_threads_per_worker_never_oversubscribe_the_cores():
+    assert study.threads_per_worker(1, cores=2) == 2       # basic launcher: one job at a time
+    assert study.threads_per_worker(-1, cores=2) == 1      # joblib: a worker per core
+    assert study.threads_per_worker(2, cores=2) == 1
+    assert study.threads_per_worker(2, cores=8) == 4
+    assert study.threads_per_worker(16, cores=8) == 1
+
+
+# -- the tiny study's tables (tests/conftest.py) -------------------------------------------
+def test_runs_table_schema(tiny_study):
+    root, runs, _ = tiny_study
+    table = pd.read_parquet(root / study.RUNS)  # plain pandas, no cxsim
+    assert list(table.columns[:5]) == list(study.ID_COLUMNS)
+    assert len(table) == 8 and table.run.is_unique
+    assert {"policy.staffing_factor", "policy.promise", "population.size",
+            "retention_annual", "npv_profit", "revenue_year1", "churned",
+            *(f"churned_{r}" for r in REASONS),
+            *(f"retention_annual_{k}_products" for k in "1234")} <= set(table.columns)
+    assert table.seed.dtype == np.int64 and table.npv_profit.dtype == np.float64
+    assert sorted(table.policy.unique()) == ["baseline", "understaffed"]
+    # swept: the staffing factor; the promise only follows the policy's name
+    assert study.read_swept(root) == ["policy.staffing_factor"]
+    assert set(table.scenario) == {f"{p} staffing_factor={s}" for p in ("baseline",
+                                   "understaffed") for s in ("0.35", "1")}
+    for row in table.itertuples():
+        assert sim_io.is_complete(root / row.run_dir)
+        assert sim_io.read_manifest(root / row.run_dir)["config_hash"] == row.run
+        assert sim_io.read_summary(root / row.run_dir)["npv_profit"] == row.npv_profit
+
+
+def test_daily_table_schema(tiny_study):
+    root, runs, _ = tiny_study
+    daily = pd.read_parquet(root / study.DAILY)
+    assert list(daily.columns) == ["run", "scenario", "policy", "seed", *DAILY_COLUMNS]
+    assert len(daily) == 8 * 60
+    assert (daily.groupby("run").day.apply(list) == [list(range(60))] * 8).all()
+    first = runs.set_index("run")
+    joined = daily.groupby("run").churned.sum()
+    assert (joined == first.loc[joined.index, "churned"]).all()
+
+
+def test_runs_of_other_model_code_are_left_out(tiny_study, tmp_path, capsys):
+    """A study re-run after the model's code changed keeps its old run directories (their
+    names include the code's fingerprint); collection keeps only the newest code's runs and
+    says how many it left out."""
+    root, runs, _ = tiny_study
+    copy = tmp_path / "staffing"
+    shutil.copytree(root, copy)
+    old = sorted((copy / "baseline").iterdir())[0]
+    stale = old.with_name("stale")
+    shutil.copytree(old, stale)
+    manifest = sim_io.read_manifest(stale)
+    manifest.update(model_code="0" * 12, finished_utc="2000-01-01T00:00:00+00:00")
+    manifest["params"]["policy"]["staffing_factor"] = 0.5  # would be a scenario of its own
+    sim_io.write_json(stale / sim_io.MANIFEST, manifest)
+    collected, _ = study.collect(copy, progress=False)
+    assert len(collected) == len(runs) and set(collected.run) == set(runs.run)
+    assert "left out 1 run(s) made by other versions of the model's code" in \
+        capsys.readouterr().err
+    assert study.read_study_info(copy)["runs_left_out"] == 1
+    assert "Left out: 1 run(s)" in report.report(copy, progress=False).read_text()
+
+
+# -- experiments ---------------------------------------------------------------------------
+EXPERIMENTS = sorted(experiment_files())
+
+
+def test_the_required_experiments_exist():
+    assert {"premium_hike", "hold_times", "silos", "self_service", "cx_core_vs_complex",
+            "headline"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_composes_states_its_question_and_sweeps(name):
+    path = experiment_files()[name]
+    assert path.read_text().startswith(f"# @package _global_\n# {name}: ")
+    assert "?" in study.experiment_question(path)
+    # one seed: the experiment's own sweep minus replications (fast); the command line wins
+    cfgs = compose_jobs([f"experiment={name}", "seed=0"], multirun=True)
+    swept = dict(compose([f"experiment={name}"], return_hydra_config=True)
+                 .hydra.sweeper.params)
+    sizes = [len(str(v).split(",")) for k, v in swept.items() if k != "seed"]
+    assert len(cfgs) == int(np.prod(sizes)) >= 2
+    assert {c.study for c in cfgs} == {name} and {c.seed for c in cfgs} == {0}
+    assert all(c.hydra.launcher._target_.endswith("JoblibLauncher") for c in cfgs)
+
+
+def test_experiment_mistakes_stop_with_one_line(capsys):
+    with pytest.raises(SystemExit):
+        check(["-m", "experiment=premium_hike", "policy.price_change=-5"])
+    assert capsys.readouterr().err == \
+        "cxsim-run: policy.price_change=-5: must be in [-1, 100]\n"
+    with pytest.raises(SystemExit):
+        check(["-m", "experiment=premium_hik"])
+    assert capsys.readouterr().err == "cxsim-run: experiment=premium_hik: no such " \
+        "experiment config; allowed: " + ", ".join(EXPERIMENTS) + "\n"
+
+
+# -- sweeps on the command line ------------------------------------------------------------
+SWEEP = ["-m", "policy=baseline,silent_hike", "seed=0,1", "population.size=300",
+         "horizon_days=120", "study=resume", "hydra/launcher=basic"]
+
+
+def test_a_killed_sweep_resumes(tmp_path, subprocess_env):
+    """Kill a sweep as soon as its first run is complete, fake a half-written run as well,
+    then run the same command again: finished runs untouched, the rest completed, and a
+    half-written run never collected."""
+    study_dir = tmp_path / "results" / "resume"
+    proc = subprocess.Popen([sys.executable, "-m", "sim.runs.cli", *SWEEP], cwd=tmp_path,
+                            env=subprocess_env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    while not sim_io.complete_runs(tmp_path) and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = sim_io.complete_runs(study_dir)
+    assert 1 <= len(done) < 4
+    half = done[-1]  # a run caught while being rewritten: results there, no manifest
+    (half / sim_io.MANIFEST).unlink()
+    (half / sim_io.TIMESERIES).write_bytes(b"half a file")
+    finished = {d: snapshot(d) for d in done[:-1]}
+    if finished:
+        runs, _ = study.collect(study_dir, progress=False)
+        assert half.name not in set(runs.run) and len(runs) == len(finished)
+
+    again = cxsim_run(*SWEEP, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.count("skipped") == len(finished)
+    for d, files in finished.items():
+        assert snapshot(d) == files  # untouched, Hydra's .hydra/ record included
+    complete = sim_io.complete_runs(study_dir)
+    assert len(complete) == 4 and half in complete
+    runs = pd.read_parquet(study_dir / study.RUNS)  # collected at the end of the multirun
+    assert sorted(runs.run) == sorted(d.name for d in complete)
+    assert sorted(zip(runs.policy, runs.seed)) == [(p, s) for p in ("baseline", "silent_hike")
+                                                  for s in range(2)]
+    assert len(pd.read_parquet(study_dir / study.DAILY)) == 4 * 120
