@@ -31,6 +31,9 @@ class Recorder:
         self.counts = np.zeros(M.N_COUNTS)  # today's slots (sim.core.metrics.C_*)
         self.tier_exposure = np.zeros(4)    # customer-days by products held
         self.tier_churn = np.zeros(4)
+        # the same two tallies day by day (4 leavers, then 4 active, by products held), for
+        # the last year's retention by products in the summary (customer equity)
+        self.tier_days: list[np.ndarray] = []
         self.hold_hist = np.zeros(HOLD_HIST_MAX_MINUTES + 1, np.int64)
         self.hold_sum = 0.0
         self.rows: list[dict] = []
@@ -51,6 +54,9 @@ class Recorder:
         K._state_sums(m.F, m.I, m.n, b.nps_promoter_attitude, b.nps_detractor_attitude, c)
         self.tier_churn += c[M.C_CHURNED_1_PRODUCTS:M.C_CHURNED_4_PRODUCTS + 1]
         self.tier_exposure += c[M.C_ACTIVE_1_PRODUCTS:M.C_ACTIVE_4_PRODUCTS + 1]
+        self.tier_days.append(np.concatenate((
+            c[M.C_CHURNED_1_PRODUCTS:M.C_CHURNED_4_PRODUCTS + 1],
+            c[M.C_ACTIVE_1_PRODUCTS:M.C_ACTIVE_4_PRODUCTS + 1])))
         served = np.concatenate([silo.served_idx for silo in m.silos])
         calls = served.size
         backlog = sum(silo.backlog for silo in m.silos)
@@ -164,17 +170,61 @@ class Recorder:
         return self.hold_hist.copy()
 
     def summary(self) -> dict:
+        """The run in numbers: customers, churn and retention, revenue, cost and profit (by
+        year, and their NPV), customer equity, holds, abandonment, unfair judgments,
+        attitude and NPS. Money is in the premiums' currency; ``days`` is the horizon.
+
+        Profit by year: ``profit_year1``, ``profit_year2``, ... one key per whole year of
+        the horizon (days 0-364, 365-729, ...; a horizon shorter than a year has only
+        ``profit_year1``, over all its days; the days after the last whole year are in
+        ``profit`` and ``npv_profit`` only). Undiscounted.
+
+        Customer equity (Gupta, Lehmann & Stuart 2004, JMR 41:7, "Valuing customers"), the
+        value of the book at day 0 with the company's own policy:
+
+            customer_equity = npv_profit + future_value
+            future_value = (1 + i)^(-H) x sum over customers active at the end of
+                           (m_j - s) r_j / (1 + i - r_j)
+
+        - ``npv_profit``: every day's profit over the horizon (revenue - claims - service,
+          acquisition included) discounted to day 0 at ``market.discount_rate_annual`` i.
+        - ``future_value`` (second term): the customers still active at the end valued with
+          the CLV formula (``sim.validation.analytic.clv``: the margin of each further year
+          received at its end if the customer stayed that year, constant margin and
+          retention) and discounted from the end of the horizon (H = days / 365 years) to
+          day 0. Only the customers on the books at the end: customers won after the horizon
+          (and their acquisition cost) are not valued. Their future margin is today's margin
+          held constant (no cost trend or future price changes); customers who have
+          already decided to leave at their next renewal are valued like the rest (the
+          last year's retention counts such exits on average). 0 when no customer is active.
+        - m_j: the customer's annual premium minus their expected annual claims cost at the
+          end (``F_PREMIUM - F_RISK_COST``); ``margin_active_end`` is their sum over the
+          active customers (currency a year, before service costs).
+        - s: ``service_cost_per_customer_year``, the run's service cost per customer-year
+          over its last year (staff, self-service, reps, listening: the daily
+          ``cost_service`` without acquisition costs, which buy new customers, divided by
+          the customer-years of that year): the policy's cost of serving a customer goes
+          on with them. The same for every customer (service cost is not tracked per
+          customer).
+        - r_j: annual retention of the customer's tier (products held) over the run's last
+          year (the last 365 recorded days, or every day of a shorter run):
+          ``retention_annual_last_year_by_products`` = exp(-leavers / customer-years) of
+          the tier, from the recorder's daily tallies by products held (``tier_days``,
+          kept by ``collect`` from the kernels' day counts, the same counts that make
+          ``retention_annual_by_products`` over the whole run). The
+          last year rather than the whole run, because a policy changes retention over time.
+          A tier that lost nobody in that year has r = 1 (its value m / i; infinite if
+          i = 0). ``retention_annual_last_year``: all tiers together.
+        """
         m = self.model
         ts = self.timeseries()
         days = len(self.rows)
-        disc = (1.0 + m.params.market.discount_rate_annual) ** (-ts["day"] / 365.0)
+        discount = m.params.market.discount_rate_annual
+        disc = (1.0 + discount) ** (-ts["day"] / 365.0)
         exposure_years = ts["active"].sum() / 365.0
         churned = int(ts["churned"].sum())
         held = int(self.hold_hist.sum())
         year1 = ts["day"] < 365
-
-        def annual_retention(churn: float, exposure_days: float) -> float:
-            return math.exp(-churn / (exposure_days / 365.0)) if exposure_days > 0 else float("nan")
 
         def hold_quantile(q: float) -> float:
             if held == 0:
@@ -182,6 +232,20 @@ class Recorder:
             return float(np.searchsorted(np.cumsum(self.hold_hist), q * held))
 
         calls = int(ts["calls"].sum())
+        npv = float((ts["profit"] * disc).sum())
+        # customer equity: the active customers' margins, valued at the last year's retention
+        tier_retention, retention_last = last_year_retention(self.tier_days)
+        last = ts["day"] > ts["day"][-1] - 365 if days else ts["day"] >= 0
+        service = ts["cost_service"][last] \
+            - ts["acquired"][last] * m.params.costs.acquisition_cost
+        service_years = ts["active"][last].sum() / 365.0
+        service_per_year = float(service.sum() / service_years) if service_years \
+            else float("nan")
+        active = np.flatnonzero(m.I[L.I_ACTIVE, :m.n] == 1)
+        margin = m.F[L.F_PREMIUM, active] - m.F[L.F_RISK_COST, active]
+        retention = np.where(np.isnan(tier_retention), retention_last, tier_retention)[
+            m.I[L.I_PRODUCTS, active] - 1]
+        future = future_value(margin - service_per_year, retention, discount, days / 365.0)
         return {
             "policy": m.params.policy.name, "seed": m.seed, "days": days,
             "customers_start": m.customers_start,
@@ -195,14 +259,21 @@ class Recorder:
             "retention_annual_by_products": {
                 str(p + 1): annual_retention(self.tier_churn[p], self.tier_exposure[p])
                 for p in range(4)},
+            "retention_annual_last_year": retention_last,
+            "retention_annual_last_year_by_products": {
+                str(p + 1): float(r) for p, r in enumerate(tier_retention)},
             "churn_by_reason": {r: int(ts[f"churned_{r}"].sum()) for r in M.REASONS},
             "products_lost": int(ts["products_lost"].sum()),
             "revenue": float(ts["revenue"].sum()),
             "revenue_year1": float(ts["revenue"][year1].sum()),
             "cost": float(ts["cost"].sum()),
             "profit": float(ts["profit"].sum()),
-            "profit_year1": float(ts["profit"][year1].sum()),
-            "npv_profit": float((ts["profit"] * disc).sum()),
+            **profit_by_year(ts["day"], ts["profit"]),
+            "npv_profit": npv,
+            "customer_equity": npv + future,
+            "future_value": future,
+            "margin_active_end": float(margin.sum()),
+            "service_cost_per_customer_year": service_per_year,
             "calls": calls,
             "hold_minutes_mean": self.hold_sum / held if held else 0.0,
             "hold_minutes_p90": hold_quantile(0.9),
@@ -213,3 +284,46 @@ class Recorder:
             "attitude_mean_end": float(ts["attitude_mean"][-1]) if days else 0.0,
             "nps_mean": float(ts["nps"].mean()) if days else 0.0,
         }
+
+
+# -- the summary's helpers ------------------------------------------------------------------
+def annual_retention(churn: float, exposure_days: float) -> float:
+    """Annual retention exp(-leavers / customer-years) from leavers and customer-days; NaN
+    when there is no exposure."""
+    return math.exp(-churn / (exposure_days / 365.0)) if exposure_days > 0 else float("nan")
+
+
+def last_year_retention(tier_days, days: int = 365) -> tuple[np.ndarray, float]:
+    """Annual retention over the last ``days`` recorded days from the daily tallies by
+    products held (rows: 4 leavers, then 4 active customers, by 1-4 products; a shorter
+    run: all its days): by products held (4 values, NaN for a tier with no customer-day)
+    and all tiers together."""
+    rows = np.asarray(tier_days[-days:] if len(tier_days) else np.zeros((0, 8)), dtype=float)
+    churn, exposure = rows[:, :4].sum(axis=0), rows[:, 4:].sum(axis=0)
+    return (np.array([annual_retention(c, e) for c, e in zip(churn, exposure)]),
+            annual_retention(churn.sum(), exposure.sum()))
+
+
+def profit_by_year(day, profit) -> dict[str, float]:
+    """``profit_year1``, ``profit_year2``, ...: the profit of days 0-364, 365-729, ...
+    for every whole year of the days given (at least year one, over every day of a run
+    shorter than a year)."""
+    day, profit = np.asarray(day), np.asarray(profit, dtype=float)
+    years = max(1, (int(day.max()) + 1) // 365 if day.size else 1)
+    return {f"profit_year{y + 1}": float(profit[(day >= 365 * y) & (day < 365 * (y + 1))].sum())
+            for y in range(years)}
+
+
+def future_value(margin, retention, discount: float, years: float) -> float:
+    """Value at day 0 of customers active ``years`` years later: sum over them of their
+    CLV m r / (1 + i - r) (Gupta, Lehmann & Stuart 2004; ``sim.validation.analytic.clv``)
+    with annual margin ``margin`` m (currency a year) and annual retention ``retention`` r
+    (arrays, one value per customer, or r broadcast), discounted by (1 + i)^(-years) at the
+    annual rate ``discount`` i. 0 for no customer; infinite for r = 1 with i = 0."""
+    m = np.asarray(margin, dtype=float)
+    if m.size == 0:
+        return 0.0
+    r = np.broadcast_to(np.asarray(retention, dtype=float), m.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        clv = m * r / (1.0 + discount - r)
+    return float(clv.sum() * (1.0 + discount) ** (-years))

@@ -100,12 +100,17 @@ def retention_curves(daily: pd.DataFrame, scenarios: Sequence[str], out: Path) -
 METRIC_LABELS = {"churned": ("customers lost", 1.0, "customers"),
                  "retention_annual": ("annual retention", 100.0, "percentage points"),
                  "revenue_year1": ("year-one revenue", 1e-3, "thousands"),
-                 "npv_profit": ("NPV of profit", 1e-3, "thousands")}
+                 "profit_year1": ("year-one profit", 1e-3, "thousands"),
+                 "npv_profit": ("NPV of profit", 1e-3, "thousands"),
+                 "future_value": ("future value of customers left", 1e-3, "thousands"),
+                 "customer_equity": ("customer equity", 1e-3, "thousands")}
 
 
 def paired_differences(diff: pd.DataFrame, metrics: Sequence[str], out: Path) -> list[Path]:
     """Per scenario, the mean paired difference against its reference with its 95% CI, one
-    panel per metric. ``diff``: rows scenario, metric, mean, ci_low, ci_high."""
+    panel per metric (``METRIC_LABELS``); the title counts the scenarios that lose and gain
+    NPV of profit and customer equity, of those shown. ``diff``: rows scenario, metric,
+    mean, ci_low, ci_high."""
     scenarios = list(dict.fromkeys(diff.scenario))
     y = np.arange(len(scenarios))
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics) + 1.5,
@@ -120,11 +125,16 @@ def paired_differences(diff: pd.DataFrame, metrics: Sequence[str], out: Path) ->
         ax.axvline(0, color="grey", linewidth=0.8)
         ax.set(xlabel=f"{label} vs reference ({unit})", yticks=y, yticklabels=scenarios)
         ax.invert_yaxis()
-    npv = diff[diff.metric == "npv_profit"]
-    losers = npv[npv.ci_high < 0].scenario.tolist()
-    gainers = npv[npv.ci_low > 0].scenario.tolist()
-    set_title(fig, f"NPV of profit: {len(losers)} of {len(npv)} scenarios lose and "
-                   f"{len(gainers)} gain against their reference (paired by seed, 95% CI)")
+
+    def verdict(metric: str, label: str) -> str:
+        d = diff[diff.metric == metric]
+        return (f"{label}: {(d.ci_high < 0).sum()} of {len(d)} scenarios lose and "
+                f"{(d.ci_low > 0).sum()} gain")
+
+    shown = [verdict(m, METRIC_LABELS[m][0]) for m in ("npv_profit", "customer_equity")
+             if m in metrics]
+    set_title(fig, ("; ".join(shown) or verdict(metrics[0], METRIC_LABELS[metrics[0]][0]))
+              + " against their reference (paired by seed, 95% CI)")
     return save(fig, out, "paired_differences")
 
 

@@ -5,10 +5,13 @@
 Collects the study first (``sim.runs.study.collect``: ``runs.parquet``, ``daily.parquet`` from the
 complete runs), then draws from those tables and the run directories' journeys and hold
 times: retention curves with 95% bands across replications; paired differences against the
-reference scenario with 95% CIs; year-one revenue against multi-year profit; heatmaps over two
-swept parameters; hold-time distributions against the promise; churn by reason; a timeline of
-sampled customers' journeys. A figure a study cannot support is skipped, and report.md says
-why. The reference of a scenario is the scenario with the study's baseline values
+reference scenario with 95% CIs (customer equity among them); year-one revenue against
+multi-year profit; heatmaps over two swept parameters; hold-time distributions against the
+promise; churn by reason; a timeline of sampled customers' journeys. A figure a study cannot
+support is skipped, and report.md says why. report.md's main table puts the short term
+(year-one revenue, profit of each year), the horizon (NPV of profit) and the long term
+(customer equity: the NPV plus the customers left at the end, ``Recorder.summary``) side by
+side. The reference of a scenario is the scenario with the study's baseline values
 (``baseline`` in the experiment, default ``policy: baseline``) and the same values of every
 other swept parameter; differences are taken seed by seed (common random numbers).
 """
@@ -32,17 +35,51 @@ from sim.report.stats import mean_ci, paired_ci
 from sim.runs.study import DAILY, RUNS, collect, read_study_info, read_swept
 
 PROG = "cxsim-report"
-DIFF_METRICS = ("churned", "retention_annual", "revenue_year1", "profit_year1", "npv_profit")
+# paired differences (``differences``); the study's later years' profit (``profit_year2``,
+# ...) follow profit_year1 (``diff_metrics``)
+DIFF_METRICS = ("churned", "retention_annual", "revenue_year1", "profit_year1", "npv_profit",
+                "future_value", "customer_equity")
+# the main table: column, heading, format; the profit of each year follows year-one revenue
+# (``table_columns``)
 TABLE = (("retention_annual", "annual retention", "{:.3f}"), ("churned", "churned", "{:,.0f}"),
          ("revenue_year1", "year-one revenue", "{:,.0f}"),
-         ("npv_profit", "NPV of profit", "{:,.0f}"), ("hold_minutes_mean", "mean hold (min)",
-                                                      "{:.1f}"),
+         ("npv_profit", "NPV of profit", "{:,.0f}"),
+         ("customer_equity", "customer equity", "{:,.0f}"),
+         ("hold_minutes_mean", "mean hold (min)", "{:.1f}"),
          ("hold_minutes_p90", "90th pct hold (min)", "{:.0f}"),
          ("abandonment_rate", "abandonment", "{:.3f}"), ("unfair_share_end", "unfair at end",
                                                          "{:.3f}"),
          ("nps_mean", "NPS", "{:.1f}"))
 STORY_SAMPLE = 6  # customers on the journey timeline
 STORY_RUNS = 60   # runs searched for the story's customer
+
+
+def profit_years(columns: Sequence[str]) -> list[str]:
+    """The profit-by-year names among ``columns`` (a study's: ``runs.columns``),
+    ``profit_year1``, ``profit_year2``, ... in year order."""
+    years = [int(c.removeprefix("profit_year")) for c in columns
+             if c.startswith("profit_year") and c.removeprefix("profit_year").isdigit()]
+    return [f"profit_year{y}" for y in sorted(years)]
+
+
+def _ordinal(year: int) -> str:
+    words = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[year - 1] if year <= len(words) else str(year)
+
+
+def table_columns(runs: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """``TABLE`` with the profit of every year of the study after year-one revenue."""
+    years = [(c, f"year-{_ordinal(int(c.removeprefix('profit_year')))} profit", "{:,.0f}")
+             for c in profit_years(runs.columns)]
+    at = [c for c, _, _ in TABLE].index("revenue_year1") + 1
+    return [*TABLE[:at], *years, *TABLE[at:]]
+
+
+def diff_metrics(runs: pd.DataFrame) -> list[str]:
+    """``DIFF_METRICS`` with the profit of the study's later years after year one's."""
+    later = [c for c in profit_years(runs.columns) if c not in DIFF_METRICS]
+    at = DIFF_METRICS.index("profit_year1") + 1
+    return [*DIFF_METRICS[:at], *later, *DIFF_METRICS[at:]]
 
 
 class Skipped(Exception):
@@ -116,8 +153,8 @@ def _need_differences(ctx) -> None:
 
 def _fig_differences(ctx) -> list[Path]:
     _need_differences(ctx)
-    return plotting.paired_differences(ctx.diff, ("churned", "retention_annual", "npv_profit"),
-                                       ctx.out)
+    return plotting.paired_differences(
+        ctx.diff, ("churned", "retention_annual", "npv_profit", "customer_equity"), ctx.out)
 
 
 def _fig_revenue_profit(ctx) -> list[Path]:
@@ -232,7 +269,7 @@ class _Context:
         self.info = read_study_info(study)
         self.dims = ["policy", *read_swept(study)]
         self.table = scenarios(self.runs, self.dims, self.info["baseline"])
-        self.diff = differences(self.runs, self.table)
+        self.diff = differences(self.runs, self.table, diff_metrics(self.runs))
 
 
 # -- report.md --------------------------------------------------------------------------------
@@ -249,7 +286,9 @@ def _span(values: pd.Series) -> str:
 
 def answers(diff: pd.DataFrame, years: float) -> list[str]:
     """One sentence per scenario with a reference, from its paired differences: customers
-    lost, year-one revenue and profit, NPV of profit over the horizon (mean [95% CI])."""
+    lost, year-one revenue and profit, the profit of each later year, NPV of profit over the
+    horizon and customer equity (NPV plus the discounted future value of the customers left
+    at the end), each as mean [95% CI]; metrics missing from ``diff`` are left out."""
     def part(d: pd.DataFrame, metric: str) -> str:
         r = d.loc[metric]
         if np.isnan(r.ci_low):
@@ -259,15 +298,23 @@ def answers(diff: pd.DataFrame, years: float) -> list[str]:
     lines = []
     for (scenario, reference), d in diff.groupby(["scenario", "reference"], sort=False):
         d = d.set_index("metric")
+        later = [m for m in profit_years(d.index) if m != "profit_year1"]
+        by_year = ("; profit in " + ", ".join(
+            f"year {_ordinal(int(m.removeprefix('profit_year')))} {part(d, m)}"
+            for m in later)) if later else ""
+        equity = (f"; customer equity {part(d, 'customer_equity')} (of which the "
+                  f"customers left at the end {part(d, 'future_value')})"
+                  if {"customer_equity", "future_value"} <= set(d.index) else "")
         lines.append(f"- **{scenario}** against {reference}: customers lost "
                      f"{part(d, 'churned')}; year-one revenue {part(d, 'revenue_year1')} and "
-                     f"profit {part(d, 'profit_year1')}; NPV of profit over {years:g} years "
-                     f"{part(d, 'npv_profit')}.")
+                     f"profit {part(d, 'profit_year1')}{by_year}; NPV of profit over "
+                     f"{years:g} years {part(d, 'npv_profit')}{equity}.")
     return lines
 
 
 def markdown(ctx, drawn: set[str], skipped: dict[str, str]) -> str:
     runs, info = ctx.runs, ctx.info
+    columns = table_columns(runs)
     name = info["experiment"] or ctx.study.name
     seeds = runs.groupby("scenario").seed.nunique()
     lines = [f"# Study: {name}", ""]
@@ -283,12 +330,19 @@ def markdown(ctx, drawn: set[str], skipped: dict[str, str]) -> str:
               + ". Mean [95% CI] across replications."
               + (f" Left out: {info['runs_left_out']} run(s) made by other versions of the "
                  "model's code." if info.get("runs_left_out") else ""), "",
-              "| scenario | " + " | ".join(t[1] for t in TABLE) + " |",
-              "|---" * (len(TABLE) + 1) + "|"]
+              "| scenario | " + " | ".join(t[1] for t in columns) + " |",
+              "|---" * (len(columns) + 1) + "|"]
     for scenario in ctx.table.index:
         r = runs[runs.scenario == scenario]
-        lines.append(f"| {scenario} | " + " | ".join(_cell(r[c], f) for c, _, f in TABLE)
+        lines.append(f"| {scenario} | " + " | ".join(_cell(r[c], f) for c, _, f in columns)
                      + " |")
+    lines += ["", "Profit by year is undiscounted. Customer equity is the NPV of profit over "
+              "the horizon plus the customers still active at the end, each valued at their "
+              "annual margin m (premium - expected claims - the run's service cost per "
+              "customer-year over its last year) as m r / (1 + i - r) (Gupta, Lehmann & "
+              "Stuart 2004), with r the annual retention of their tier (products held) over "
+              "the run's last year (the whole run if shorter) and i the discount rate, "
+              "discounted from the end of the horizon to day 0."]
     if not ctx.diff.empty:
         years = round(float(runs.days.max()) / 365.0, 1)
         lines += ["", "## Answers", "", "Each scenario minus its reference on the same seeds, "

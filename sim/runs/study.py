@@ -9,7 +9,10 @@ writes, readable with plain pandas or polars:
 - ``runs.parquet``: one row per run: ``run`` (the config hash), ``run_dir`` (relative to the
   study), ``scenario``, ``policy``, ``seed``, every model parameter as a dotted column
   (``policy.price_change``, ``population.size``, ...), then the summary numbers (churn by
-  reason as ``churned_<reason>``, retention by products as ``retention_annual_<k>_products``);
+  reason as ``churned_<reason>``, retention by products as ``retention_annual_<k>_products``
+  and over the last year as ``retention_annual_last_year_<k>_products``; profit by year
+  ``profit_year1``, ``profit_year2``, ...; ``npv_profit``, ``future_value`` and
+  ``customer_equity``: ``sim.core.recorder.Recorder.summary``);
 - ``daily.parquet``: one row per run and day: ``run``, ``scenario``, ``policy``, ``seed`` and
   every daily metric of ``sim.core.metrics.DAILY_COLUMNS``;
 - ``study.json``: the experiment, the question it answers, the baseline of the paired
@@ -122,6 +125,8 @@ def summary_numbers(summary: Mapping) -> dict[str, Any]:
     out.update({f"churned_{r}": summary["churn_by_reason"][r] for r in REASONS})
     out.update({f"retention_annual_{k}_products": v
                 for k, v in summary["retention_annual_by_products"].items()})
+    out.update({f"retention_annual_last_year_{k}_products": v
+                for k, v in summary.get("retention_annual_last_year_by_products", {}).items()})
     return out
 
 
