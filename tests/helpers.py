@@ -19,10 +19,13 @@ SMALL = ["population.size=400", "horizon_days=40"]
 TINY = ["population.size=300", "horizon_days=60", "population.journey_sample=50"]
 
 
-def make(size=400, days=60, seed=0, **policy) -> SimParams:
-    """Default parameters with population size, horizon, seed and policy values set."""
+def make(size=400, days=60, seed=0, burn_in_years=0, **policy) -> SimParams:
+    """Default parameters with population size, horizon, seed and policy values set. No
+    warm start unless asked (a mechanism is tested from the drawn population; the warm
+    start has tests of its own)."""
     p = SimParams()
     p.population.size, p.horizon_days, p.seed = size, days, seed
+    p.burn_in_years = burn_in_years
     for key, value in policy.items():
         setattr(p.policy, key, value)
     return p

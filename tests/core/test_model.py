@@ -48,20 +48,26 @@ def test_common_random_numbers_pair_scenarios():
 
 
 # -- invariants ----------------------------------------------------------------------------
-def test_invariants_every_day():
-    model = LoyaltyModel(make(size=2000, days=200, seed=4, **busy_policy()))
-    initial_products = int(model.I[L.I_PRODUCTS, :model.n].sum())
+@pytest.mark.parametrize("burn_in_years", [0, 1])
+def test_invariants_every_day(burn_in_years):
+    """Customers and products are conserved every day (from day 0's active customers,
+    after a warm start too), shares stay shares, nothing is NaN or infinite."""
+    model = LoyaltyModel(make(size=2000, days=200, seed=4, burn_in_years=burn_in_years,
+                              **busy_policy()))
+    start = model.I[L.I_ACTIVE, :model.n] == 1
+    assert model.customers_start == start.sum()
+    initial_products = int(model.I[L.I_PRODUCTS, :model.n][start].sum())
     acquired = acquired_products = 0
     churned = lost = 0
     for _ in range(200):
         before = model.n
         model.step()
-        row = model._rows[-1]
+        row = model.recorder.rows[-1]
         acquired += row["acquired"]
         acquired_products += int(model.I[L.I_PRODUCTS, before:model.n].sum())
         churned += row["churned"]
         lost += row["products_lost"]
-        assert row["active"] + churned == 2000 + acquired
+        assert row["active"] + churned == model.customers_start + acquired
         assert row["active_products"] + lost == initial_products + acquired_products
         assert sum(row[f"churned_{r}"] for r in M.REASONS) == row["churned"]
         assert row["backlog"] >= 0 and row["hold_minutes_mean"] >= 0

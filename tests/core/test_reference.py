@@ -36,23 +36,27 @@ REFERENCE_CASES = [
           announce_position=True, incident_day=30, incident_issue_multiplier=100.0,
           price_change=0.3, price_target="movers", explanation="cost", price_cap=0.15,
           price_change_from_day=20, price_change_days=60, price_walking_per_year=0.05,
-          routine_explanation="lock_in", rep_help=0.1, rep_handoff=0.2),
-     {"unfair_full_rise": 0.2}, ("callbacks", "abandoned")),
-    # exits planned at the letter, taken at renewals; reps with little time for service
-    # who sell more
+          routine_explanation="lock_in", rep_help=0.1, rep_handoff=0.2,
+          callback_max_wait_minutes=300.0),
+     {"unfair_full_rise": 0.2, "callback_patience_minutes": 200.0},
+     ("callbacks", "abandoned", "callbacks_waiting")),
+    # after a year's warm start: exits planned at the letter, taken at renewals; reps with
+    # little time for service who sell more
     (dict(price_change=0.6, price_target="all", price_change_by="letter",
           price_change_from_day=40, review_call=True, staffing_factor=0.5, promise="fixed",
           rep_service_hours=0.5, rep_new_sales_per_year=6.0),
-     {"unfair_exit_next_renewal": 0.5}, ()),
+     {"unfair_exit_next_renewal": 0.5, "burn_in_years": 1}, ()),
 ]
 CASE_IDS = ["busy", "honest_waits", "letter"]
 LEVERS = [f.name for f in dataclasses.fields(PolicyParams) if f.name != "name"]
 
 
 def reference_params(policy: dict, behaviour: dict):
+    """A case's parameters: ``behaviour`` sets BehaviourParams fields, and the warm start
+    (``burn_in_years``)."""
     params = make(size=300, days=150, seed=11, **policy)
     for key, value in behaviour.items():
-        setattr(params.behaviour, key, value)
+        setattr(params if key == "burn_in_years" else params.behaviour, key, value)
     params.silos.billing.staff_per_10k = 60.0  # a few agents even at 300 customers
     return params
 
@@ -152,7 +156,7 @@ def test_daily_totals_two_passes_equal_the_specification():
     equal one pass over every customer with every today's row settled."""
     model = busy_model(60)
     b = model.params.behaviour
-    spec, fast = np.zeros(K.N_DAY_SUMS), np.zeros(K.N_DAY_SUMS)
+    spec, fast = np.zeros(M.N_COUNTS), np.zeros(M.N_COUNTS)
     K._today_counts(model.I, model._touched, fast)
     K._state_sums(model.F, model.I, model.n, b.nps_promoter_attitude,
                   b.nps_detractor_attitude, fast)

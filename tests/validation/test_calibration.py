@@ -91,7 +91,7 @@ def test_silent_hike_anatomy_is_paired():
     assert a["hiked"] > 50  # about 6% move each year
     assert a["hiked_left_hike"] > a["hiked_left_base"]  # the hike repels
     assert a["acquired_base"] == a["acquired_hike"]  # acquisition is exogenous
-    assert a["extra_premium_per_stayer"] > 0 and a["revenue_year1_change"] > 0
+    assert a["extra_premium_per_stayer"] > 0  # (the revenue's direction: cxsim-validate)
 
 
 def test_replicate_seeds_are_distinct_and_reproducible():
