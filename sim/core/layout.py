@@ -76,7 +76,7 @@ NF, NI = len(F_FIELDS), len(I_FIELDS)
 T_F_ROWS = tuple(i for i, n in enumerate(F_FIELDS) if n.startswith("t_"))
 T_I_ROWS = tuple(i for i, n in enumerate(I_FIELDS) if n.startswith("t_"))
 # today's rows' "nothing happened" values, 0 for those not listed (``kernels._reset_today``
-# writes them; tests/test_core.py checks the two agree)
+# writes them; tests/core/test_reference.py checks the two agree)
 T_NOTHING = {"t_announced": -1, "t_ss": -1, "t_rep": -1, "t_call": -1, "t_unfair": -1,
              "t_outreach": -1}
 
