@@ -216,7 +216,7 @@ class BehaviourParams:
     # retention). The exponent is above the ln(0.276)/ln(2) = 1.86 that the hazard ratio
     # of bundles to single products alone would give, because multi-product customers have
     # more service issues (issues per product).
-    base_annual_hazard: float = p(0.085, 0.0, 50.0)
+    base_annual_hazard: float = p(0.094, 0.0, 50.0)
     products_exponent: float = p(2.2, 0.0, 10.0)            # hazard x products^-k; fitted, see above
     renewal_hazard_share: float = p(0.7, 0.0, 1.0)          # share of the annual hazard falling at renewal; assumption
     beta_attitude: float = p(1.2, 0.0, 20.0)                # log-hazard per unit of attitude below its mean; assumption
