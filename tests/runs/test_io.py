@@ -39,7 +39,6 @@ def test_run_directory_holds_manifest_summary_and_tables(one_run):
     summary = sim_io.read_summary(run_dir)
     # the active customers on day 0, after the warm start (some left, some joined)
     assert summary["customers_start"] == LoyaltyModel(params).customers_start
-    assert abs(summary["customers_start"] - params.population.size) < 0.3 * params.population.size
     assert summary["policy"] == "silent_hike"
     assert set(summary["churn_by_reason"]) == set(REASONS)
 
