@@ -28,7 +28,7 @@ from sim.validation.registry import CheckResult, Settings, register
 # outcomes and contagion, and are the baseline half of the silent-hike pairs.
 CALIB_YEARS = 3
 CALIB_REPLICATES = {True: 3, False: 6}        # quick, full
-CALIB_SIZE = {True: 14_000, False: 30_000}
+CALIB_SIZE = {True: 20_000, False: 30_000}
 FAIRNESS_SIZE = 40_000                        # 60 days: about 6,500 renewals per motive
 ELASTICITY_SIZE = {True: 80_000, False: 200_000}
 ELASTICITY_RISE = 0.10
