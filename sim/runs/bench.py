@@ -6,7 +6,9 @@ seed given) and prints ONE JSON line:
 - ``customers``, ``days``, ``threads``, ``seed``: what was run (``threads``: numba threads);
 - ``compile_s``: warming numba's compiled kernels on a tiny run (loading them from the
   on-disk cache, or compiling them the first time); kept out of the two timings below;
-- ``build_s``: ``LoyaltyModel(params)``: population, ties, Mesa agents;
+- ``build_s``: ``LoyaltyModel(params)``: population, ties, Mesa agents, and the warm start
+  of ``burn_in_years`` (``--burn-in-years``; 0 by default here, so that ``build_s``
+  measures the set-up alone);
 - ``run_s``: ``model.run()``: every simulated day, metrics included;
 - ``total_s``: build_s + run_s;
 - ``customer_days_per_s``: customers * days / run_s (initial customers);
@@ -41,9 +43,10 @@ from sim.core.model import LoyaltyModel
 from sim.core.params import SimParams
 
 
-def _params(customers: int, days: int, seed: int) -> SimParams:
+def _params(customers: int, days: int, seed: int, burn_in_years: int = 0) -> SimParams:
     p = SimParams()
     p.population.size, p.horizon_days, p.seed = customers, days, seed
+    p.burn_in_years = burn_in_years
     return p
 
 
@@ -101,6 +104,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--threads", type=int, default=numba.config.NUMBA_NUM_THREADS,
                     help="numba threads for the parallel kernels")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--burn-in-years", type=int, default=0,
+                    help="warm start before day 0, in build_s (the model's default is "
+                         f"{SimParams().burn_in_years})")
     ap.add_argument("--compare-reference", action="store_true",
                     help="also time decisions='reference' and report the speedup")
     ap.add_argument("--phases", action="store_true",
@@ -123,9 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     numba.set_num_threads(args.threads)
     compile_s = warm_up(args.seed)
     phases = {} if args.phases else None
-    build_s, run_s = timed_run(_params(args.customers, args.days, args.seed), phases=phases)
+    build_s, run_s = timed_run(_params(args.customers, args.days, args.seed,
+                                       args.burn_in_years), phases=phases)
     out = {
         "customers": args.customers, "days": args.days, "threads": args.threads,
+        "burn_in_years": args.burn_in_years,
         "seed": args.seed, "compile_s": round(compile_s, 3), "build_s": round(build_s, 3),
         "run_s": round(run_s, 3), "total_s": round(build_s + run_s, 3),
         "customer_days_per_s": round(args.customers * args.days / run_s),
