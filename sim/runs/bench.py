@@ -116,6 +116,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if args.customers < 1 or args.days < 1:
         ap.error("--customers and --days must be at least 1")
+    if args.burn_in_years < 0:
+        ap.error(f"--burn-in-years={args.burn_in_years}: must be at least 0")
     if args.reference_customers < 1 or args.reference_days < 1:
         ap.error("--reference-customers and --reference-days must be at least 1")
     if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
