@@ -193,6 +193,51 @@ def test_cutting_staff_lengthens_holds():
     assert cut["abandonment_rate"] > full["abandonment_rate"]
 
 
+def test_staffing_acts_continuously_at_any_size():
+    """Staffed hours follow the staffing factor exactly, whatever the size: two factors
+    never give the same run (at 20,000 customers 0.7 and 0.5 used to round to the same
+    whole agents), and at 5,000 customers understaffing cuts staffed hours (it used to
+    round to the baseline's)."""
+    def silos(size, factor, days=20):
+        model = LoyaltyModel(make(size=size, days=days, seed=3, staffing_factor=factor)).run()
+        return model, [s.staff for s in model.silos], sum(s.cost_today() for s in model.silos)
+    a, staff_a, cost_a = silos(20_000, 0.7)
+    b, staff_b, cost_b = silos(20_000, 0.5)
+    assert not np.array_equal(a.timeseries()["hold_minutes_mean"],
+                              b.timeseries()["hold_minutes_mean"])
+    assert cost_b == pytest.approx(cost_a * 0.5 / 0.7)
+    _, staff_full, cost_full = silos(5_000, 1.0)
+    _, staff_cut, cost_cut = silos(5_000, 0.35)
+    assert cost_cut == pytest.approx(0.35 * cost_full)
+    assert all(c < f for c, f in zip(staff_cut, staff_full))
+
+
+def test_callbacks_are_kept_and_an_issue_stays_open_until_served():
+    """Under overload with honest waits and callbacks, no callback is booked further ahead
+    than the policy's cap, the number waiting for one stays bounded, and every customer
+    waiting for a callback still has their issue open (it is not resolved before someone
+    serves it)."""
+    params = make(size=10_000, days=120, seed=9, promise="honest", callback=True,
+                  staffing_factor=0.2)
+    model = LoyaltyModel(params)
+    cap, waiting = params.policy.callback_max_wait_minutes, []
+    for _ in range(params.horizon_days):
+        model.step()
+        n = model.n
+        pending = (model.I[L.I_CALLBACK_DAY, :n] > model.day - 1) \
+            & (model.I[L.I_ACTIVE, :n] == 1)
+        assert np.all(model.I[L.I_ISSUE_OPEN, :n][pending] == 1)
+        assert np.all(model.F[L.F_CALLBACK_WAIT, :n][pending] <= cap)
+        waiting.append(int(pending.sum()))
+    ts = model.timeseries()
+    assert ts["callbacks"].sum() > 500 and max(waiting) > 0
+    assert np.array_equal(ts["callbacks_waiting"], waiting)
+    # bounded: as many waiting in the last month as in the first (no growing backlog)
+    assert np.mean(waiting[-30:]) < 1.5 * np.mean(waiting[:30]) + 5
+    j = model.journeys()
+    assert j["value"][j["event"] == "callback"].max() <= cap
+
+
 def test_broken_two_hour_promise_hurts_more_than_honest_long_wait():
     # nobody holds overnight, so an 8-hour hold needs a day's queue of 8 hours: issues at
     # 8 times their rate for 5 days with staff cut to 35%
