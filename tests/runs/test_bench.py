@@ -14,11 +14,11 @@ def test_bench_prints_one_json_line(capsys):
     assert len(lines) == 1
     out = json.loads(lines[0])
     assert set(out) == {
-        "customers", "days", "threads", "seed", "compile_s", "build_s", "run_s", "total_s",
+        "customers", "days", "threads", "burn_in_years", "seed", "compile_s", "build_s", "run_s", "total_s",
         "customer_days_per_s", "peak_rss_mb", "reference_customers", "reference_days",
         "reference_customer_days_per_s", "speedup_vs_reference",
         "speedup_vs_reference_same_size"}
-    assert (out["customers"], out["days"], out["threads"]) == (300, 4, 1)
+    assert (out["customers"], out["days"], out["threads"], out["burn_in_years"]) == (300, 4, 1, 0)
     assert (out["reference_customers"], out["reference_days"]) == (60, 2)
     for key in ("build_s", "run_s", "customer_days_per_s", "peak_rss_mb",
                 "reference_customer_days_per_s"):
