@@ -92,13 +92,14 @@ class LoyaltyModel(mesa.Model):
         self._keep_reputation = math.exp(-math.log(2.0) / pop.reputation_half_life_days)
         self.acquired_today = 0
         self.recorder = Recorder(self)
-        self.journey_idx = self.recorder.journey_idx
         # the day's phases as bound methods, in SCHEDULE order
         self.phases: list[tuple[str, Callable[[int], None]]] = [
             (name, getattr(self, method)) for name, method, _ in SCHEDULE]
         if self.burning_in:
             self._burn_in()
+        self.n_start = self.n  # slots in use on day 0 (the book; later joiners come after)
         self.customers_start = int(np.count_nonzero(self.I[L.I_ACTIVE, :self.n]))
+        self.journey_idx = self.recorder.sample_journeys()  # the book's first customers
 
     def _acquire_rate(self, policy: PolicyParams) -> float:
         """New customers a day: the market's inflow and the reps' new sales."""

@@ -37,9 +37,16 @@ class Recorder:
         self.hold_hist = np.zeros(HOLD_HIST_MAX_MINUTES + 1, np.int64)
         self.hold_sum = 0.0
         self.rows: list[dict] = []
-        n_sample = min(model.params.population.journey_sample, model.params.population.size)
-        self.journey_idx = np.arange(n_sample)
+        self.journey_idx = np.zeros(0, np.int64)  # chosen on day 0 (sample_journeys)
         self._journey: list[tuple] = []
+
+    def sample_journeys(self) -> np.ndarray:
+        """The customers whose events are logged: the first ``population.journey_sample``
+        customers of the book on day 0 (after the warm start), in slot order."""
+        m = self.model
+        active = np.flatnonzero(m.I[L.I_ACTIVE, :m.n] == 1)
+        self.journey_idx = active[:min(m.params.population.journey_sample, active.size)]
+        return self.journey_idx
 
     # -- every day ---------------------------------------------------------------------------
     def collect(self, day: int) -> None:

@@ -121,9 +121,9 @@ class Ends:
                    F[L.F_LOADING, :n].copy(), model.household[:n].copy(),
                    I[L.I_RENEWAL_DOY, :n].astype(np.int64), horizon)
 
-    def head(self, k: int) -> "Ends":
-        """The first ``k`` customer slots (e.g. the journey sample)."""
-        return Ends(**{f: (v[:k] if isinstance(v, np.ndarray) else v)
+    def take(self, idx: np.ndarray) -> "Ends":
+        """The customer slots ``idx`` (e.g. the journey sample), in that order."""
+        return Ends(**{f: (v[idx] if isinstance(v, np.ndarray) else v)
                        for f, v in vars(self).items()})
 
     @property
@@ -242,7 +242,9 @@ def issue_outcome_hazards(models: list[LoyaltyModel], window: int) -> dict:
         cust, day, effort = j["customer"][closed], j["day"][closed], j["value"][closed]
         cat = np.where(ev[closed] == "unresolved", 2, np.where(effort <= low_max, 0, 1))
         closures += np.bincount(cat, minlength=3)
-        expo, deaths = tally_since_events(e.head(m.journey_idx.size), cust, day, cat, 3,
+        # the sampled customers, renumbered 0..k-1 in slot order (journey_idx is sorted)
+        expo, deaths = tally_since_events(e.take(m.journey_idx),
+                                          np.searchsorted(m.journey_idx, cust), day, cat, 3,
                                           window)
         o, x = standardised(expo, deaths)
         obs += o.sum(axis=1)
@@ -342,7 +344,8 @@ def unfair_share(size: int, seed: int, rise: float, explanation: str, days: int 
     no moves, so every renewing customer sees exactly that rise (on a single product or on
     one of several). Binomial SE and the count."""
     p = make_params(size, days, seed, journeys=True,
-                    **{"market.annual_cost_inflation": 0.0,
+                    **{"burn_in_years": 0,  # a judgment does not depend on the state
+                       "market.annual_cost_inflation": 0.0,
                        "population.annual_move_rate": 0.0,
                        "policy.price_target": "all",
                        "policy.explanation": explanation, **overrides})
@@ -360,7 +363,7 @@ def renewal_semi_elasticity(size: int, seed: int, rise: float, explanation: str,
     """d logit P(renew) / d ln(price), measured on single-product customers whose renewal
     falls in the first ``renew_days`` days: P(renew) = share still a customer
     ``after_days`` days after renewal, with and without an extra ``rise`` at that renewal
-    (paired runs, same seed). The logit-of-renewal coefficient on log price is what UK
+    (paired runs, same seed), among the book's customers on day 0. The logit-of-renewal coefficient on log price is what UK
     renewal demand models report as the price semi-elasticity [S?]. ``overrides`` as in
     ``make_params``."""
     horizon = renew_days + after_days
@@ -371,7 +374,7 @@ def renewal_semi_elasticity(size: int, seed: int, rise: float, explanation: str,
                                                  "policy.explanation": explanation,
                                                  **overrides})
         m = run(p)
-        n0 = m.n_initial
+        n0 = m.n_start  # the book on day 0 (the same slots in both runs)
         doy = m.I[L.I_RENEWAL_DOY, :n0].astype(np.int64)
         sel = (m.I[L.I_PRODUCTS, :n0] == 1) & (doy < renew_days) \
             & (m.I[L.I_DAY_JOINED, :n0] < 0) \

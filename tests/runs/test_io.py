@@ -89,7 +89,10 @@ def test_journeys_schema(one_run):
     assert set(table.column("event").to_pylist()) <= set(EVENTS)
     days = table.column("day").to_numpy()
     assert days.min() >= 0 and days.max() < params.horizon_days
-    assert table.column("customer").to_numpy().max() < params.population.journey_sample
+    # the sampled customers: the first journey_sample customers of the book on day 0
+    sample = LoyaltyModel(params).journey_idx
+    assert sample.size == params.population.journey_sample
+    assert set(table.column("customer").to_numpy()) <= set(sample)
 
 
 def test_sampled_customers_and_holds_schema(one_run):
@@ -97,7 +100,7 @@ def test_sampled_customers_and_holds_schema(one_run):
     sampled = sim_io.read_sampled(run_dir)
     assert sampled.schema.remove_metadata() == pa.schema(
         [*sim_io.SAMPLED_SCHEMA, ("policy", pa.string()), ("seed", pa.int64())])
-    assert sampled.column("customer").to_pylist() == list(range(100))
+    assert sampled.column("customer").to_pylist() == list(LoyaltyModel(params).journey_idx)
     assert set(sampled.column("products").to_pylist()) <= {1, 2, 3, 4}
     holds = sim_io.read_holds(run_dir)
     assert holds.schema.remove_metadata() == pa.schema(
