@@ -114,7 +114,7 @@ class ServiceSilo(mesa.Agent):
         self.index, self.name = index, name
         self.cfg = getattr(model.params.silos, name)
         self.open_minutes = 60.0 * self.cfg.open_hours
-        self.staff = 0
+        self.staff = -1.0  # none yet: the first day staffs the silo
         self.free_at = np.zeros(0)
         self.part = Q.no_part_time()
         self.backlog = 0

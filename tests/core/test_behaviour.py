@@ -212,6 +212,15 @@ def test_staffing_acts_continuously_at_any_size():
     assert all(c < f for c, f in zip(staff_cut, staff_full))
 
 
+def test_no_staff_serves_no_call():
+    """staffing_factor 0 from day 0: the lines stay open with no agent, every call is cut
+    off at closing, and nothing crashes."""
+    model = LoyaltyModel(make(size=500, days=20, staffing_factor=0.0)).run()
+    s = model.summary()
+    assert [silo.staff for silo in model.silos] == [0.0, 0.0, 0.0]
+    assert s["calls"] > 0 and s["abandonment_rate"] == 1.0
+
+
 def test_callbacks_are_kept_and_an_issue_stays_open_until_served():
     """Under overload with honest waits and callbacks, no callback is booked further ahead
     than the policy's cap, the number waiting for one stays bounded, and every customer
