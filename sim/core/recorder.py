@@ -29,10 +29,8 @@ class Recorder:
     def __init__(self, model: "LoyaltyModel") -> None:
         self.model = model
         self.counts = np.zeros(M.N_COUNTS)  # today's slots (sim.core.metrics.C_*)
-        self.tier_exposure = np.zeros(4)    # customer-days by products held
-        self.tier_churn = np.zeros(4)
-        # the same two tallies day by day (4 leavers, then 4 active, by products held), for
-        # the last year's retention by products in the summary (customer equity)
+        # leavers and active customers by products held, day by day (4 + 4 values): the
+        # summary's retention by products, over the run and over its last year
         self.tier_days: list[np.ndarray] = []
         self.hold_hist = np.zeros(HOLD_HIST_MAX_MINUTES + 1, np.int64)
         self.hold_sum = 0.0
@@ -59,8 +57,6 @@ class Recorder:
         c = self.counts
         K._today_counts(m.I, m._touched, c)  # = K._day_sums, in two faster passes
         K._state_sums(m.F, m.I, m.n, b.nps_promoter_attitude, b.nps_detractor_attitude, c)
-        self.tier_churn += c[M.C_CHURNED_1_PRODUCTS:M.C_CHURNED_4_PRODUCTS + 1]
-        self.tier_exposure += c[M.C_ACTIVE_1_PRODUCTS:M.C_ACTIVE_4_PRODUCTS + 1]
         self.tier_days.append(np.concatenate((
             c[M.C_CHURNED_1_PRODUCTS:M.C_CHURNED_4_PRODUCTS + 1],
             c[M.C_ACTIVE_1_PRODUCTS:M.C_ACTIVE_4_PRODUCTS + 1])))
@@ -263,9 +259,9 @@ class Recorder:
             "churn_share": churned / (m.customers_start + int(ts["acquired"].sum())),
             "retention_annual": math.exp(-churned / exposure_years) if exposure_years else float("nan"),
             "churn_annualised": 1.0 - math.exp(-churned / exposure_years) if exposure_years else float("nan"),
-            "retention_annual_by_products": {
-                str(p + 1): annual_retention(self.tier_churn[p], self.tier_exposure[p])
-                for p in range(4)},
+            "retention_annual_by_products": {  # over the whole run
+                str(p + 1): float(r) for p, r in enumerate(
+                    last_year_retention(self.tier_days, days=len(self.tier_days))[0])},
             "retention_annual_last_year": retention_last,
             "retention_annual_last_year_by_products": {
                 str(p + 1): float(r) for p, r in enumerate(tier_retention)},
