@@ -10,11 +10,11 @@ from sim.core.fingerprint import prune_caches as _prune_caches
 
 # numba caches the kernels per model-code fingerprint (sim.core.fingerprint): set before
 # any kernel of sim.core is compiled or loaded
-if "numba" in _sys.modules:
-    _numba_config = _sys.modules["numba"].config
-    _numba_config.CACHE_DIR = str(_cache_dir(_numba_config.CACHE_DIR or None))
-    _prune_caches(_cache_dir(_numba_config.CACHE_DIR))
+_numba = _sys.modules.get("numba")
+_folder = _cache_dir(_numba.config.CACHE_DIR or None if _numba else None)
+if _numba:
+    _numba.config.CACHE_DIR = str(_folder)
 else:
     import os as _os
-    _os.environ["NUMBA_CACHE_DIR"] = str(_cache_dir())
-    _prune_caches(_cache_dir())
+    _os.environ["NUMBA_CACHE_DIR"] = str(_folder)
+_prune_caches(_folder)

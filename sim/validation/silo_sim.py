@@ -78,11 +78,11 @@ def _day_draws(seed, day, day_start, day_minutes, mean_gap, handle_mean, patienc
 
 @njit(cache=True)
 def _simulate_days(seed, days, day_minutes, mean_gap, handle_mean, patience_mean, free_at,
-                   out_calls, out_waited, out_abandoned, out_hold):
+                   part, out_calls, out_waited, out_abandoned, out_hold):
     """Run ``days`` days against the persistent server heap ``free_at`` (shape (c,), updated
     in place). Writes per-day totals (shape (days,)): calls, callers who waited > 0, callers
-    who abandoned, and minutes on hold (abandoners counted until they hung up)."""
-    part = np.array([np.inf, 1.0, 0.0])  # whole agents only (sim.core.queue.no_part_time)
+    who abandoned, and minutes on hold (abandoners counted until they hung up). ``part``:
+    the queue's part-time agent (``sim.core.queue.no_part_time``: none)."""
     for day in range(days):
         day_start = day * day_minutes
         arrival, handle, patience = _day_draws(seed, day, day_start, day_minutes, mean_gap,
@@ -159,7 +159,7 @@ def simulate_silo(arrival_rate: float, handle_minutes: float, staff: int,
     free_at = np.zeros(staff, np.float64)  # all agents free at the first opening
     Q.heapify(free_at)
     _simulate_days(seed, total_days, day_minutes, 1.0 / lam, h, patience, free_at,
-                   calls, waited, abandoned, hold)
+                   Q.no_part_time(), calls, waited, abandoned, hold)
     keep = slice(warmup_days, total_days)
     calls, waited, abandoned, hold = calls[keep], waited[keep], abandoned[keep], hold[keep]
     n = int(calls.sum())
