@@ -18,9 +18,12 @@ from typing import Any
 
 
 def p(default: Any, lo: float | None = None, hi: float | None = None,
-      choices: tuple | None = None, **kw: Any) -> Any:
-    """A dataclass field with its allowed range (inclusive) or allowed choices."""
-    meta = {"lo": lo, "hi": hi, "choices": choices}
+      choices: tuple | None = None, lo_open: bool = False, hi_open: bool = False,
+      **kw: Any) -> Any:
+    """A dataclass field with its allowed range or allowed choices. The range includes its
+    bounds, unless ``lo_open`` / ``hi_open`` leave that bound out (a value that must stay
+    above -1 is ``p(0.0, -1.0, 100.0, lo_open=True)``, allowed: (-1, 100])."""
+    meta = {"lo": lo, "hi": hi, "choices": choices, "lo_open": lo_open, "hi_open": hi_open}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda: type(default)(default), metadata=meta, **kw)
     return field(default=default, metadata=meta, **kw)
@@ -275,7 +278,11 @@ class PolicyParams:
     """The company's policy: one object the model reads."""
     name: str = "baseline"
     # --- pricing ------------------------------------------------------------------------
-    price_change: float = p(0.0, -1.0, 100.0)      # extra rise at renewal for targeted customers (0.6 = +60%)
+    # extra rise at renewal for targeted customers (0.6 = +60%), a cut when negative. Above
+    # -1: a 100% cut would make a single-product customer's cover free, and a zero loading
+    # stays zero at every later renewal (a free policy is not an insurance product; it
+    # crashed the renewal's premium ratio). A policy lever, no source.
+    price_change: float = p(0.0, -1.0, 100.0, lo_open=True)
     price_target: str = p("movers", choices=("all", "movers", "none"))
     price_change_from_day: int = p(0, 0, 100_000)  # renewals from this day on ...
     price_change_days: int = p(365, 0, 100_000)    # ... for this many days (one renewal cycle)
@@ -292,7 +299,11 @@ class PolicyParams:
     review_call: bool = False                      # rep calls before renewal to review the cover
     review_discount: float = p(0.10, 0.0, 1.0)     # rise removed by adjusting cover in a review; assumption
     price_walking_per_year: float = p(0.0, 0.0, 1.0)  # extra renewal uplift per year of tenure
-    price_cap: float = p(100.0, -1.0, 100.0)       # largest rise at one renewal
+    # largest rise at one renewal (100: no cap; 0: a price freeze; negative: every renewal
+    # cuts the premium at least this much). Above -1: a cap of -1 would set every premium
+    # to zero at its next renewal (not an insurance product; it crashed the renewal's
+    # premium ratio). A policy lever, no source.
+    price_cap: float = p(100.0, -1.0, 100.0, lo_open=True)
     # --- service ------------------------------------------------------------------------
     staffing_factor: float = p(1.0, 0.0, 100.0)    # multiplies every silo's staff
     staffing_from_day: int = p(0, 0, 100_000)      # staffing_factor applies from this day
@@ -320,7 +331,10 @@ class PolicyParams:
     outreach_relevance: float = p(0.5, 0.0, 1.0)   # probability a contact is relevant
     # --- retention and listening ------------------------------------------------------------
     retention_save: float = p(0.0, 0.0, 1.0)       # share of leavers saved by a retention offer
-    retention_discount: float = p(0.15, 0.0, 1.0)  # price cut given to a saved customer
+    # price cut given to a saved customer (of their premium, from then on). Below 1: a 100%
+    # cut makes the saved customer's cover free for good, no retention offer (it crashed
+    # their next renewal's premium ratio). A policy lever, no source.
+    retention_discount: float = p(0.15, 0.0, 1.0, hi_open=True)
     listening: bool = False                        # voice-of-customer programme fixing root causes
     listening_delay_days: int = p(90, 0, 100_000)  # days before fixes take effect; assumption
     listening_issue_reduction: float = p(0.25, 0.0, 1.0)  # issue rate cut once fixes land; assumption
@@ -361,6 +375,30 @@ def _fmt(x: Any) -> str:
     return repr(x) if isinstance(x, str) else f"{x:g}" if isinstance(x, float) else str(x)
 
 
+def range_text(meta: Any) -> str | None:
+    """A field's allowed range as the one-line errors state it: "in [0, 1]", "in (-1, 100]"
+    (a round bracket: that bound itself is not allowed), ">= 0", "> 0"; None without one."""
+    lo, hi = meta.get("lo"), meta.get("hi")
+    lo_open, hi_open = meta.get("lo_open", False), meta.get("hi_open", False)
+    if lo is not None and hi is not None:
+        return f"in {'(' if lo_open else '['}{_fmt(lo)}, {_fmt(hi)}{')' if hi_open else ']'}"
+    if lo is not None:
+        return f"{'>' if lo_open else '>='} {_fmt(lo)}"
+    if hi is not None:
+        return f"{'<' if hi_open else '<='} {_fmt(hi)}"
+    return None
+
+
+def in_range(value: float, meta: Any) -> bool:
+    """Whether ``value`` lies in a field's declared range (``p``'s lo, hi and open bounds)."""
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and (value <= lo if meta.get("lo_open", False) else value < lo):
+        return False
+    if hi is not None and (value >= hi if meta.get("hi_open", False) else value > hi):
+        return False
+    return True
+
+
 def check_value(key: str, value: Any, f: dataclasses.Field) -> None:
     meta = f.metadata
     if meta.get("choices") is not None and value not in meta["choices"]:
@@ -369,11 +407,8 @@ def check_value(key: str, value: Any, f: dataclasses.Field) -> None:
         return
     if isinstance(value, float) and not math.isfinite(value):
         raise ParamError(f"{key}={_fmt(value)}: must be a finite number")
-    lo, hi = meta.get("lo"), meta.get("hi")
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        rng = f"[{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else (
-            f">= {_fmt(lo)}" if lo is not None else f"<= {_fmt(hi)}")
-        raise ParamError(f"{key}={_fmt(value)}: must be in {rng}")
+    if not in_range(value, meta):
+        raise ParamError(f"{key}={_fmt(value)}: must be {range_text(meta)}")
 
 
 def validate(params: SimParams, prefix: str = "") -> SimParams:

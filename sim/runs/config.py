@@ -36,7 +36,7 @@ from omegaconf.errors import (ConfigAttributeError, ConfigKeyError, OmegaConfBas
                               ValidationError)
 
 from sim.runs.io import config_hash, is_complete
-from sim.core.params import ParamError, SimParams, _fmt, from_dict, validate
+from sim.core.params import ParamError, SimParams, _fmt, from_dict, range_text, validate
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
 # one Hydra experiment file per study (``experiment=<name>``): Hydra's config group
@@ -219,12 +219,8 @@ def allowed(full_key: str) -> str | None:
         return "one of " + ", ".join(meta["choices"])
     kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
             list: "a list"}.get(hint, getattr(hint, "__name__", str(hint)))
-    lo, hi = meta.get("lo"), meta.get("hi")
-    if lo is not None and hi is not None:
-        return f"{kind} in [{_fmt(lo)}, {_fmt(hi)}]"
-    if lo is not None or hi is not None:
-        return f"{kind} {'>=' if lo is not None else '<='} {_fmt(lo if lo is not None else hi)}"
-    return kind
+    rng = range_text(meta)
+    return f"{kind} {rng}" if rng else kind
 
 
 def unknown_key_message(full_key: str, value: str | None) -> str:

@@ -110,7 +110,7 @@ def test_agents_are_registered_views():
 def test_bad_parameters_name_key_value_and_range():
     p = make()
     p.policy.price_change = -1.5
-    with pytest.raises(ParamError, match=r"policy\.price_change=-1\.5: must be in \[-1, 100\]"):
+    with pytest.raises(ParamError, match=r"policy\.price_change=-1\.5: must be in \(-1, 100\]"):
         LoyaltyModel(p)
 
 

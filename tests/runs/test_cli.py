@@ -17,7 +17,7 @@ from tests.helpers import POLICIES, cxsim_run, small_params
 BAD = [
     (["population.size=0"], "population.size=0: must be in [1, 50000000]"),
     (["silos.billing.staff_per_10k=-1"], "silos.billing.staff_per_10k=-1: must be in [0, 10000]"),
-    (["policy.price_change=-1.5"], "policy.price_change=-1.5: must be in [-1, 100]"),
+    (["policy.price_change=-1.5"], "policy.price_change=-1.5: must be in (-1, 100]"),
     (["behaviour.captive_share=1.5"], "behaviour.captive_share=1.5: must be in [0, 1]"),
     (["policy.outreach_relevance=-0.2"], "policy.outreach_relevance=-0.2: must be in [0, 1]"),
     (["horizon_days=0"], "horizon_days=0: must be in [1, 36500]"),

@@ -121,7 +121,7 @@ def test_experiment_mistakes_stop_with_one_line(capsys):
     with pytest.raises(SystemExit):
         check(["-m", "experiment=premium_hike", "policy.price_change=-5"])
     assert capsys.readouterr().err == \
-        "cxsim-run: policy.price_change=-5: must be in [-1, 100]\n"
+        "cxsim-run: policy.price_change=-5: must be in (-1, 100]\n"
     with pytest.raises(SystemExit):
         check(["-m", "experiment=premium_hik"])
     assert capsys.readouterr().err == "cxsim-run: experiment=premium_hik: no such " \
