@@ -107,3 +107,11 @@ OUTREACH_NONE, OUTREACH_OFF_TARGET, OUTREACH_RELEVANT = -1, 0, 1  # t_outreach
 
 # silo call draws: patience is infinite for captive callers
 CAPTIVE = float("inf")
+
+# The least premium (currency a year): the smallest normal float64. A premium cut again and
+# again (a retention discount at every save, a negative cap or a price cut at every renewal)
+# would otherwise underflow to zero after enough saves or years, and the next renewal
+# divides by it (issue 18: retention_save=1, retention_discount=0.99, beta_price=0 did
+# within 400 days). Every write of a premium keeps it at least this, which changes no run
+# whose premiums stay above it.
+MIN_PREMIUM = 2.2250738585072014e-308

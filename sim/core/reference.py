@@ -34,6 +34,23 @@ def _draw(c, stream, day, k=0):
     return uniform_py(c.model.day_seed, stream, c.idx, day, k)
 
 
+def _exp(x):
+    """exp(x), inf beyond the largest float, as the compiled kernels' exp gives (Python's
+    raises OverflowError: an eta above 709 is reached in range, e.g. by a long hold with
+    beta_attitude, loss_aversion and disconfirmation_per_hour near their tops)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _logistic(x):
+    """1 / (1 + exp(-x)), the kernels' formula: 0 where exp(-x) overflows (x below about
+    -709, reached in range with a steep fairness_slope and a judged rise far below
+    fairness_reference_rise)."""
+    return 1.0 / (1.0 + _exp(-x))
+
+
 # ---------------------------------------------------------------------------------------
 def morning(c, day):
     """Forget yesterday, drift, renew, get outreach, maybe have a new issue, pick a channel."""
@@ -111,7 +128,7 @@ def renew(c, day, k):
     if change > k.price_cap:
         change = k.price_cap
         new = old * (1.0 + change)
-    c.premium = new
+    c.premium = max(new, L.MIN_PREMIUM)  # never zero: the next renewal divides by it
     c.last_change = change
     seen = change + rise * (1.0 - 1.0 / c.products)
     c.t_price_change = seen
@@ -134,7 +151,7 @@ def letter(c, day, k):
         c.attitude = c.attitude + k.review_call_attitude
     step = 1.0 + rise / c.products
     c.loading = c.loading * step
-    c.premium = c.premium * step
+    c.premium = max(c.premium * step, L.MIN_PREMIUM)
     c.t_price_change = rise
     judge(c, day, k, rise, 0.0, int(k.explanation), reviewed, 1)
 
@@ -150,7 +167,7 @@ def judge(c, day, k, seen, expected, explanation, reviewed, slot):
         explanation, k.fair_a_unexplained)
     if reviewed:
         a = a - k.review_fairness_shift
-    p_unfair = 1.0 / (1.0 + math.exp(-(a + k.fairness_slope * math.log(judged / k.fairness_reference_rise))))
+    p_unfair = _logistic(a + k.fairness_slope * math.log(judged / k.fairness_reference_rise))
     unfair = _draw(c, FAIRNESS, day, slot) < p_unfair
     if unfair:
         full = k.unfair_full_rise  # weight 1 (fresh), or growing with the rise up to full
@@ -306,14 +323,15 @@ def decide_churn(c, day, k):
         - k.beta_tenure * (math.log(1.0 + tenure_years) - k.log_tenure_ref) \
         + social + family
     hazard = k.h_day + (k.h_renewal if c.t_renewal == 1 else 0.0)
-    p_leave = 1.0 - math.exp(-hazard * math.exp(eta))
+    # no hazard, no leaving, however large the relative hazard (0 x inf is NaN)
+    p_leave = 1.0 - math.exp(-hazard * _exp(eta)) if hazard > 0.0 else 0.0
     planned = c.t_renewal == 1 and c.exit_day == day  # decided at an unfair change
     if not planned and _draw(c, CHURN, day) >= p_leave:
         return
     c.exit_day = -1
     if k.retention_save > 0.0 and _draw(c, RETENTION, day) < k.retention_save:
         c.t_saved = 1
-        c.premium = c.premium * (1.0 - k.retention_discount)
+        c.premium = max(c.premium * (1.0 - k.retention_discount), L.MIN_PREMIUM)
         c.loading = c.loading * (1.0 - k.retention_discount)
         return
     terms = ((price, M.REASON_PRICE), (service, M.REASON_SERVICE),

@@ -79,6 +79,59 @@ def test_kernel_equals_reference(policy, behaviour, happens):
         assert ts[col].sum() > 0, col
 
 
+# At the ends of the declared ranges (issue 18), where a float runs out: relative hazards
+# beyond the largest float (a 10-hour hold with beta_attitude, loss_aversion and
+# disconfirmation_per_hour at their tops: exp(eta) is inf, which Python's math.exp raises
+# on), saved at once every day by a discount that takes the premium to its floor
+# (layout.MIN_PREMIUM) within weeks; no hazard besides renewals (h = 0 while exp(eta) is
+# inf: 0 x inf was NaN and the customer left); fairness judgments whose logistic overflows
+# (a judged rise of 0.1% against a reference of 1000% at a slope of 100).
+EXTREME_CASES = {
+    "premium_floor": (dict(staffing_factor=0.0, retention_save=1.0, retention_discount=0.999999),
+                      {"beta_price": 0.0, "beta_attitude": 20.0, "loss_aversion": 10.0,
+                       "disconfirmation_per_hour": 10.0, "base_annual_hazard": 50.0}),
+    "renewal_hazard_only": (dict(staffing_factor=0.0),
+                            {"beta_attitude": 20.0, "loss_aversion": 10.0,
+                             "disconfirmation_per_hour": 10.0, "renewal_hazard_share": 1.0}),
+    "steep_fairness": (dict(price_walking_per_year=0.001),
+                       {"fairness_slope": 100.0, "min_noticed_rise": 0.0,
+                        "fairness_reference_rise": 10.0}),
+}
+
+
+@pytest.mark.parametrize("case", list(EXTREME_CASES))
+def test_kernel_equals_reference_where_floats_run_out(case):
+    policy, behaviour = EXTREME_CASES[case]
+    params = reference_params(policy, behaviour)
+    fast = LoyaltyModel(params).run()
+    slow = LoyaltyModel(params, decisions="reference").run()
+    assert np.array_equal(fast.F, slow.F) and np.array_equal(fast.I, slow.I)
+    a, b = fast.timeseries(), slow.timeseries()
+    for col in M.DAILY_COLUMNS:
+        assert np.array_equal(a[col], b[col]), col
+    F, I, n = fast.F, fast.I, fast.n
+    active = I[L.I_ACTIVE, :n] == 1
+    assert np.all(np.isfinite(F[:, :n][:, active])) and np.all(F[L.F_PREMIUM, :n] > 0.0)
+    # the ends were reached
+    worst = params.behaviour.beta_attitude * (params.behaviour.attitude_mean - F[L.F_ATTITUDE, :n])
+    if case == "premium_floor":
+        assert np.any(F[L.F_PREMIUM, :n][active] == L.MIN_PREMIUM)
+    if case == "renewal_hazard_only":
+        assert worst.max() > 1000.0  # exp(eta) far beyond the largest float
+        left = np.flatnonzero(I[L.I_ACTIVE, :n] == 0)
+        assert left.size > 0
+        assert np.all(I[L.I_DAY_LEFT, left] % 365 == I[L.I_RENEWAL_DOY, left])  # only at renewals
+    if case == "steep_fairness":
+        assert a["price_rises"].sum() > 0
+
+
+def test_reference_exp_and_logistic_give_the_kernels_values_beyond_the_largest_float():
+    from sim.core import reference
+    assert reference._exp(800.0) == np.inf and reference._exp(-800.0) == 0.0
+    for x in (-800.0, -710.0, -709.0, -3.0, 0.0, 3.0, 800.0):
+        assert reference._logistic(x) == K._logistic(x), x
+
+
 def test_every_policy_lever_is_set_by_a_reference_case():
     """Every field of PolicyParams but its name takes a value other than its default in
     some case of the kernel-vs-reference check (and the cases name no other field: make()

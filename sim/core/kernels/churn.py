@@ -38,7 +38,8 @@ def _churn(F, I, pv, seed, i, day, renewal):
     h = pv[L.P_H_DAY]
     if renewal:
         h += pv[L.P_H_RENEWAL]
-    p_leave = 1.0 - math.exp(-h * math.exp(eta))
+    # (h = 0: no hazard, however large exp(eta), which may overflow to inf: 0 x inf is NaN)
+    p_leave = 1.0 - math.exp(-h * math.exp(eta)) if h > 0.0 else 0.0
     planned = renewal and I[L.I_EXIT_DAY, i] == day  # decided at an unfair change
     if not planned and R.uniform(seed, R.CHURN, i, day, 0) >= p_leave:
         return False
@@ -47,7 +48,8 @@ def _churn(F, I, pv, seed, i, day, renewal):
     if pv[L.P_RETENTION_SAVE] > 0.0 and \
             R.uniform(seed, R.RETENTION, i, day, 0) < pv[L.P_RETENTION_SAVE]:
         I[L.I_T_SAVED, i] = 1
-        F[L.F_PREMIUM, i] *= 1.0 - pv[L.P_RETENTION_DISCOUNT]
+        F[L.F_PREMIUM, i] = max(F[L.F_PREMIUM, i] * (1.0 - pv[L.P_RETENTION_DISCOUNT]),
+                                L.MIN_PREMIUM)
         F[L.F_LOADING, i] *= 1.0 - pv[L.P_RETENTION_DISCOUNT]
         return True
     reason = M.REASON_OTHER

@@ -51,7 +51,7 @@ def _renew(F, I, pv, seed, i, day):
     if change > pv[L.P_PRICE_CAP]:
         change = pv[L.P_PRICE_CAP]
         new = old * (1.0 + change)
-    F[L.F_PREMIUM, i] = new
+    F[L.F_PREMIUM, i] = max(new, L.MIN_PREMIUM)  # (never zero: the next renewal divides by it)
     F[L.F_LAST_CHANGE, i] = change
     seen = change + rise * (1.0 - 1.0 / I[L.I_PRODUCTS, i])
     F[L.F_T_PRICE_CHANGE, i] = seen
@@ -75,7 +75,7 @@ def _letter(F, I, pv, seed, i, day):
         F[L.F_ATTITUDE, i] += pv[L.P_REVIEW_CALL_ATTITUDE]
     step = 1.0 + rise / I[L.I_PRODUCTS, i]
     F[L.F_LOADING, i] *= step
-    F[L.F_PREMIUM, i] *= step
+    F[L.F_PREMIUM, i] = max(F[L.F_PREMIUM, i] * step, L.MIN_PREMIUM)
     F[L.F_T_PRICE_CHANGE, i] = rise
     _judge(F, I, pv, seed, i, day, rise, 0.0, int(pv[L.P_EXPLANATION]), reviewed, 1)
 
