@@ -226,6 +226,7 @@ class Recorder:
         disc = (1.0 + discount) ** (-ts["day"] / 365.0)
         exposure_years = ts["active"].sum() / 365.0
         churned = int(ts["churned"].sum())
+        booked = m.customers_start + int(ts["acquired"].sum())  # customers ever on the books
         held = int(self.hold_hist.sum())
         year1 = ts["day"] < 365
 
@@ -256,7 +257,8 @@ class Recorder:
             "acquired": int(ts["acquired"].sum()),
             "acquisitions_refused": int(m.acquisitions_refused),
             "churned": churned,
-            "churn_share": churned / (m.customers_start + int(ts["acquired"].sum())),
+            # (NaN without any customer: a warm start can lose every one, and nobody joins)
+            "churn_share": churned / booked if booked else float("nan"),
             "retention_annual": math.exp(-churned / exposure_years) if exposure_years else float("nan"),
             "churn_annualised": 1.0 - math.exp(-churned / exposure_years) if exposure_years else float("nan"),
             "retention_annual_by_products": {  # over the whole run
