@@ -81,6 +81,18 @@ def test_invariants_every_day(burn_in_years):
     assert churned > 0 and acquired > 0
 
 
+def test_a_run_that_lost_every_customer_in_its_warm_start_still_summarises():
+    """No customer on day 0 and nobody joining (issue 18's fuzzing): the summary's shares
+    of customers are NaN, as retention without exposure is, instead of a division by
+    zero after the run."""
+    params = make(size=500, days=60, burn_in_years=1, rep_new_sales_per_year=0.0)
+    params.behaviour.base_annual_hazard = 50.0
+    params.population.acquisition_per_year = 0.0
+    summary = LoyaltyModel(params).run().summary()
+    assert summary["customers_start"] == 0 and summary["acquired"] == 0
+    assert math.isnan(summary["churn_share"]) and math.isnan(summary["retention_annual"])
+
+
 def test_new_customers_make_no_contacts_on_the_day_they_join():
     params = make(size=2000, days=40, seed=2)
     b = params.behaviour  # no issues, no price queries: any contact is a miscount
