@@ -324,11 +324,12 @@ def future_value(margin, retention, discount: float, years: float) -> float:
     CLV m r / (1 + i - r) (Gupta, Lehmann & Stuart 2004; ``sim.validation.analytic.clv``)
     with annual margin ``margin`` m (currency a year) and annual retention ``retention`` r
     (arrays, one value per customer, or r broadcast), discounted by (1 + i)^(-years) at the
-    annual rate ``discount`` i. 0 for no customer; infinite for r = 1 with i = 0."""
+    annual rate ``discount`` i. 0 for no customer; infinite for r = 1 with i = 0 (NaN
+    when such customers' margins have both signs: inf - inf)."""
     m = np.asarray(margin, dtype=float)
     if m.size == 0:
         return 0.0
     r = np.broadcast_to(np.asarray(retention, dtype=float), m.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         clv = m * r / (1.0 + discount - r)
-    return float(clv.sum() * (1.0 + discount) ** (-years))
+        return float(clv.sum() * (1.0 + discount) ** (-years))
