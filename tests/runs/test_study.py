@@ -93,6 +93,30 @@ def test_runs_of_other_model_code_are_left_out(tiny_study, tmp_path, capsys):
     assert "Left out: 1 run(s)" in report.report(copy, progress=False).read_text()
 
 
+def test_a_study_with_a_damaged_run_is_not_collected_and_keeps_no_stale_table(tiny_study,
+                                                                               tmp_path):
+    """A damaged run stops collection with one line naming it; the tables of the earlier
+    collection are removed, so nothing stale looks current."""
+    root, runs, _ = tiny_study
+    copy = tmp_path / "staffing"
+    shutil.copytree(root, copy)
+    assert (copy / study.RUNS).is_file() and (copy / study.DAILY).is_file()
+    first, second = (copy / d for d in sorted(runs.run_dir)[:2])
+    (first / sim_io.TIMESERIES).write_bytes(b"")
+    with pytest.raises(study.StudyDamaged) as err:
+        study.collect(copy, progress=False)
+    size = sim_io.read_manifest(first)["files"][sim_io.TIMESERIES]["bytes"]
+    assert str(err.value) == (f"{first}: timeseries.parquet: size mismatch (0 bytes; the "
+                              f"manifest says {size:,}); re-running its sweep makes it again")
+    assert not (copy / study.RUNS).exists() and not (copy / study.DAILY).exists()
+    (second / sim_io.SUMMARY).unlink()
+    with pytest.raises(study.StudyDamaged, match=r"\(and 1 more damaged run\(s\)\)"):
+        study.collect(copy, progress=False)
+    (copy / study.STUDY).write_text('{"experiment": ')
+    with pytest.raises(study.StudyDamaged, match=rf"^{copy / study.STUDY}: unreadable \("):
+        study.read_study_info(copy)
+
+
 # -- experiments ---------------------------------------------------------------------------
 EXPERIMENTS = sorted(experiment_files())
 
