@@ -228,7 +228,8 @@ def write_run(run_dir: Path | str, params: SimParams, timeseries: Mapping[str, n
 
     The outputs are checked against the contract (``sim.core.metrics``, ``JOURNEY_SCHEMA``) before
     anything is touched; then an existing manifest is removed, so a directory being rewritten
-    is never taken for a finished run.
+    is never taken for a finished run, and so are the temporary files of a writer that was
+    killed (SIGKILL leaves no chance to remove them).
     """
     run_dir = Path(run_dir)
     tables = {TIMESERIES: timeseries_table(params, timeseries),
@@ -237,6 +238,9 @@ def write_run(run_dir: Path | str, params: SimParams, timeseries: Mapping[str, n
               HOLDS: holds_table(params, hold_histogram)}
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / MANIFEST).unlink(missing_ok=True)
+    for name in (*RUN_FILES, MANIFEST):  # left by a writer killed mid-file (see _atomic)
+        for stale in run_dir.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
     for name, table in tables.items():
         write_parquet(run_dir / name, table)
     write_json(run_dir / SUMMARY, summary)

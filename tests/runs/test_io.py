@@ -196,6 +196,12 @@ def test_failed_rewrite_leaves_no_complete_run_and_no_temp_files(one_run, tmp_pa
     assert not sim_io.is_complete(run_dir)
     assert (run_dir / sim_io.TIMESERIES).read_bytes() == before  # never half-replaced
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]
+    # a writer killed mid-file (SIGKILL) leaves its temporary file; the next write removes it
+    (run_dir / f".{sim_io.TIMESERIES}.99999.tmp").write_bytes(b"half a file")
+    monkeypatch.undo()
+    sim_io.write_run(run_dir, params, **outputs, wall_seconds=1.0)
+    assert sim_io.is_complete(run_dir) and (run_dir / sim_io.TIMESERIES).read_bytes() == before
+    assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_write_run_refuses_outputs_that_break_the_contract(one_run, tmp_path):
