@@ -3,12 +3,13 @@
     cxsim-report results/premium_hike
 
 Collects the study first (``sim.runs.study.collect``: ``runs.parquet``, ``daily.parquet`` from the
-complete runs), then draws from those tables and the run directories' journeys and hold
-times: retention curves with 95% bands across replications; paired differences against the
-reference scenario with 95% CIs (customer equity among them); year-one revenue against
-multi-year profit; heatmaps over two swept parameters; hold-time distributions against the
-promise; churn by reason; a timeline of sampled customers' journeys. A figure a study cannot
-support is skipped, and report.md says why. report.md's main table puts the short term
+complete runs; a study with a damaged run is refused in one line, exit status 2), then draws
+from those tables and the run directories' journeys and hold times: retention curves with
+95% bands across replications; paired differences against the reference scenario with 95%
+CIs (customer equity among them); year-one revenue against multi-year profit; heatmaps over
+two swept parameters; hold-time distributions against the promise; churn by reason; a
+timeline of sampled customers' journeys. A figure a study cannot support is skipped, and
+report.md says why. report.md's main table puts the short term
 (year-one revenue, profit of each year), the horizon (NPV of profit) and the long term
 (customer equity: the NPV plus the customers left at the end, ``Recorder.summary``) side by
 side. The reference of a scenario is the scenario with the study's baseline values
@@ -32,7 +33,8 @@ from sim.runs import io as sim_io
 from sim.report import plotting
 from sim.core.metrics import EVENTS, REASONS
 from sim.report.stats import mean_ci, paired_ci
-from sim.runs.study import DAILY, RUNS, collect, read_study_info, read_swept
+from sim.runs.study import (DAILY, RUNS, StudyDamaged, collect, read_study_info,
+                             read_swept)
 
 PROG = "cxsim-report"
 # paired differences (``differences``); the study's later years' profit (``profit_year2``,
@@ -398,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         collect(args.study, progress=not args.no_progress)
-    except FileNotFoundError as err:
+    except (FileNotFoundError, StudyDamaged) as err:  # no run, or a damaged one: refused
         print(f"{PROG}: {err}", file=sys.stderr)
         return 2
     path = report(args.study, progress=not args.no_progress)

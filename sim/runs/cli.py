@@ -11,7 +11,8 @@ worker sets numba's threads so that the workers together use each core once. The
 command line is composed and validated in full before Hydra starts (``sim.runs.config.compose_jobs``),
 so an unknown key, a wrong type, a value out of range or a missing policy stops everything
 with one line on stderr and exit status 2 (set ``HYDRA_FULL_ERROR=1`` for the traceback).
-A run whose directory is already complete is skipped unless ``force=true``.
+A run whose directory is already complete (its files those its manifest records) is skipped
+unless ``force=true``; a damaged one is named in one line and run again.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from tqdm import tqdm
 
 from sim.runs.config import (CONFIG_DIR, CONFIG_NAME, VERSION_BASE, compose_jobs, error_line,
                         params_from_cfg)
-from sim.runs.io import check_writable, is_complete, write_run
+from sim.runs.io import RunDamaged, check_writable, run_problem, write_run
 from sim.core.model import LoyaltyModel
 from sim.core.params import ParamError, SimParams
 from sim.runs.study import set_worker_threads
@@ -116,10 +117,13 @@ def hydra_app(cfg: DictConfig) -> None:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode == RunMode.MULTIRUN:  # one of n_jobs workers (basic launcher: one)
         set_worker_threads(OmegaConf.select(hydra_cfg, "launcher.n_jobs", default=1))
-    if is_complete(run_dir) and not cfg.force:
+    problem = run_problem(run_dir)  # files checked against the manifest (sim.runs.io.verify_run)
+    if problem is None and not cfg.force:
         print(f"{PROG}: {run_dir} is complete; skipped (force=true runs it again)",
               file=sys.stderr)
         return
+    if isinstance(problem, RunDamaged):
+        print(f"{PROG}: {problem}; running it again", file=sys.stderr)
     try:
         run(params_from_cfg(cfg), run_dir, progress=cfg.progress and sys.stderr.isatty())
     except OSError as err:

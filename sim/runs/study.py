@@ -2,9 +2,11 @@
 
 A study is every run below ``results/<study>/`` (``<policy>/<config hash>/``, see ``sim.runs.io``);
 it is usually written by one experiment (``cxsim-run -m experiment=<name>``, one file per
-study in configs/experiment/). ``collect`` reads the complete runs only (``sim.runs.io.complete_runs``:
-a half-written or interrupted run directory has no complete manifest and is never read) and
-writes, readable with plain pandas or polars:
+study in configs/experiment/). ``collect`` reads the complete runs only (``sim.runs.io.scan_runs``:
+a half-written or interrupted run directory has no complete manifest and is never read),
+refuses a study with a damaged run (``sim.runs.io.RunDamaged``: a file that is not the one
+its manifest records; ``StudyDamaged``, one line) and writes, readable with plain pandas or
+polars:
 
 - ``runs.parquet``: one row per run: ``run`` (the config hash), ``run_dir`` (relative to the
   study), ``scenario``, ``policy``, ``seed``, every model parameter as a dotted column
@@ -48,6 +50,11 @@ DAILY = "daily.parquet"
 STUDY = "study.json"
 ID_COLUMNS = ("run", "run_dir", "scenario", "policy", "seed")
 DEFAULT_BASELINE = {"policy": "baseline"}
+
+
+class StudyDamaged(Exception):
+    """A study that cannot be collected because a run (or ``study.json``) is damaged;
+    ``str()`` is one line naming the directory, the file and what is wrong."""
 
 
 # -- workers ----------------------------------------------------------------------------------
@@ -96,7 +103,12 @@ def write_study_info(study_dir: Path | str, experiment: str | None, question: st
 def read_study_info(study_dir: Path | str) -> dict:
     """``study.json`` if the study has one, else the defaults (baseline: the baseline policy)."""
     path = Path(study_dir) / STUDY
-    info = json.loads(path.read_text()) if path.is_file() else {}
+    try:
+        info = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError) as err:  # written whole (os.replace): damaged afterwards
+        raise StudyDamaged(f"{path}: unreadable ({err})") from err
+    if not isinstance(info, dict):
+        raise StudyDamaged(f"{path}: unreadable (not a JSON object)")
     info.setdefault("experiment", None)
     info.setdefault("question", None)
     info["baseline"] = info.get("baseline") or dict(DEFAULT_BASELINE)
@@ -158,13 +170,22 @@ def collect(study_dir: Path | str, progress: bool = True) -> tuple[pd.DataFrame,
     ``study_dir`` made by the model code of the most recently finished run, and return them;
     runs of other code are left out, and counted on stderr and in the study info
     (``study.json``), which also gets the swept parameters. Raises FileNotFoundError when
-    there is no complete run."""
+    there is no complete run, ``StudyDamaged`` when a run is damaged (``sim.runs.io.verify_run``:
+    a file missing, unreadable or not the one its manifest records). The tables of an earlier
+    collection are removed first, so a failed collection never leaves tables that look
+    current."""
     study_dir = Path(study_dir)
-    run_dirs = sim_io.complete_runs(study_dir)
-    if not run_dirs:
+    for name in (RUNS, DAILY):
+        (study_dir / name).unlink(missing_ok=True)
+    found, damaged = sim_io.scan_runs(study_dir)
+    if damaged:
+        more = f" (and {len(damaged) - 1} more damaged run(s))" if len(damaged) > 1 else ""
+        raise StudyDamaged(f"{damaged[0]}{more}; re-running its sweep makes it again")
+    if not found:
         raise FileNotFoundError(f"{study_dir}: no complete run (a run directory is complete "
                                 f"once its {sim_io.MANIFEST} says so)")
-    manifests = [sim_io.read_manifest(d) for d in run_dirs]
+    run_dirs = [d for d, _ in found]
+    manifests = [m for _, m in found]
     code = max(manifests, key=lambda m: m.get("finished_utc", "")).get("model_code")
     kept = [(d, m) for d, m in zip(run_dirs, manifests) if m.get("model_code") == code]
     left_out = len(run_dirs) - len(kept)
@@ -177,11 +198,14 @@ def collect(study_dir: Path | str, progress: bool = True) -> tuple[pd.DataFrame,
     for run_dir, manifest in tqdm(kept, desc=f"collecting {study_dir.name}", unit="run",
                                   file=sys.stderr,  # disable=None: off when not a terminal
                                   disable=None if progress and len(kept) >= 20 else True):
+        try:  # verified just now; unreadable only if changed since
+            summary, ts = sim_io.read_summary(run_dir), sim_io.read_timeseries(run_dir)
+        except (OSError, ValueError, pa.ArrowException) as err:
+            raise StudyDamaged(f"{run_dir}: unreadable ({err})") from err
         params.append(flat_params(manifest["params"]))
         summaries.append({"run": manifest["config_hash"],
                           "run_dir": run_dir.relative_to(study_dir).as_posix(),
-                          **summary_numbers(sim_io.read_summary(run_dir))})
-        ts = sim_io.read_timeseries(run_dir)
+                          **summary_numbers(summary)})
         daily.append(ts.append_column("run", pa.array([manifest["config_hash"]] * ts.num_rows)))
     p = pd.DataFrame(params)
     swept = swept_parameters(p)
@@ -219,15 +243,22 @@ def read_swept(study_dir: Path | str) -> list[str]:
 # -- the end of a multirun --------------------------------------------------------------------
 class CollectStudy(Callback):
     """Hydra callback (configs/config.yaml, ``hydra.callbacks``): at the end of a multirun,
-    record the experiment and its baseline in ``study.json`` and collect the study."""
+    record the experiment and its baseline in ``study.json`` and collect the study; when it
+    cannot be collected (a damaged run), one line on stderr and exit status 1."""
 
     def on_multirun_end(self, config, **kwargs) -> None:
         from sim.runs.config import experiment_files
         study_dir = Path(config.hydra.sweep.dir)
         experiment = config.hydra.runtime.choices.get("experiment")
         path = experiment_files().get(experiment) if experiment else None
-        write_study_info(study_dir, experiment, path and experiment_question(path),
-                         dict(config.baseline))
-        runs, _ = collect(study_dir)
+        try:
+            write_study_info(study_dir, experiment, path and experiment_question(path),
+                             dict(config.baseline))
+            runs, _ = collect(study_dir)
+        except (StudyDamaged, FileNotFoundError, OSError) as err:
+            # Hydra turns a callback's exception into a warning and exits 0; a sweep whose
+            # study is not collected must fail (SystemExit passes through Hydra)
+            print(f"cxsim-run: study {study_dir} not collected: {err}", file=sys.stderr)
+            raise SystemExit(1) from err
         print(f"cxsim-run: collected {len(runs)} runs into {study_dir / RUNS} and "
               f"{study_dir / DAILY}", file=sys.stderr)

@@ -75,6 +75,26 @@ def test_report_of_a_directory_without_runs_says_so(tmp_path, capsys):
     assert "no complete run" in capsys.readouterr().err
 
 
+def test_report_refuses_a_damaged_study_in_one_line(tiny_study, tmp_path, subprocess_env):
+    """cxsim-report on a study with a damaged run: one line naming it, exit status 2, no
+    traceback, and no stale tables left."""
+    root, runs, _ = tiny_study
+    copy = tmp_path / "staffing"
+    shutil.copytree(root, copy)
+    damaged = copy / sorted(runs.run_dir)[0]
+    ts = damaged / "timeseries.parquet"
+    size = ts.stat().st_size
+    ts.write_bytes(ts.read_bytes()[:size // 2])
+    result = subprocess.run([sys.executable, "-m", "sim.report.report", str(copy),
+                             "--no-progress"], env=subprocess_env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr == (f"cxsim-report: {damaged}: timeseries.parquet: size mismatch "
+                             f"({size // 2:,} bytes; the manifest says {size:,}); re-running "
+                             "its sweep makes it again\n")
+    assert not (copy / study.RUNS).exists() and not (copy / study.DAILY).exists()
+
+
 # -- the headline command ------------------------------------------------------------------
 @pytest.mark.slow
 def test_headline_runs_with_joblib_and_ends_with_its_report(tmp_path, subprocess_env):

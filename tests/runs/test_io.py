@@ -1,10 +1,13 @@
 """Run directories (``sim.runs.io``): contents, Parquet schemas, determinism, the run's
-identity (config hash and model code), atomic writes and completeness."""
+identity (config hash and model code), atomic writes, completeness and the verification of
+a finished run's files against its manifest."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -193,6 +196,12 @@ def test_failed_rewrite_leaves_no_complete_run_and_no_temp_files(one_run, tmp_pa
     assert not sim_io.is_complete(run_dir)
     assert (run_dir / sim_io.TIMESERIES).read_bytes() == before  # never half-replaced
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]
+    # a writer killed mid-file (SIGKILL) leaves its temporary file; the next write removes it
+    (run_dir / f".{sim_io.TIMESERIES}.99999.tmp").write_bytes(b"half a file")
+    monkeypatch.undo()
+    sim_io.write_run(run_dir, params, **outputs, wall_seconds=1.0)
+    assert sim_io.is_complete(run_dir) and (run_dir / sim_io.TIMESERIES).read_bytes() == before
+    assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_write_run_refuses_outputs_that_break_the_contract(one_run, tmp_path):
@@ -211,3 +220,112 @@ def test_write_run_refuses_outputs_that_break_the_contract(one_run, tmp_path):
         sim_io.write_run(run_dir, params, **{**outputs, "hold_histogram": -np.ones(3)},
                          wall_seconds=1.0)
     assert sim_io.is_complete(run_dir)  # the finished run before is left alone
+
+
+# -- verification: a finished run's files are the ones its manifest records ----------------
+def test_manifest_records_every_result_files_size_and_checksum(one_run):
+    _, run_dir = one_run
+    files = sim_io.read_manifest(run_dir)["files"]
+    assert list(files) == list(sim_io.RUN_FILES)
+    for name, record in files.items():
+        data = (run_dir / name).read_bytes()
+        assert record == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    assert sim_io.verify_run(run_dir) == sim_io.read_manifest(run_dir)
+
+
+@pytest.fixture(scope="module")
+def other_run(tmp_path_factory):
+    """A second small run (another seed): its files are foreign to ``one_run``."""
+    return run(small_params("policy=silent_hike", "seed=6", "population.journey_sample=100"),
+               tmp_path_factory.mktemp("other") / "r")
+
+
+def _cut(data: bytes) -> bytes:
+    return data[:len(data) // 2]
+
+
+# what is done to which file, and the line that says so (after "<run dir>: ")
+DAMAGE = {
+    "timeseries truncated": (sim_io.TIMESERIES, _cut,
+                             "timeseries.parquet: size mismatch ({cut:,} bytes; the manifest "
+                             "says {size:,})"),
+    "timeseries empty": (sim_io.TIMESERIES, lambda data: b"",
+                         "timeseries.parquet: size mismatch (0 bytes; the manifest says "
+                         "{size:,})"),
+    "summary truncated": (sim_io.SUMMARY, _cut,
+                          "summary.json: size mismatch ({cut:,} bytes; the manifest says "
+                          "{size:,})"),
+    "one byte changed": (sim_io.HOLDS, lambda data: data[:100] + bytes([data[100] ^ 1])
+                         + data[101:],
+                         "holds.parquet: checksum mismatch (sha256 differs from the "
+                         "manifest's)"),
+}
+
+
+def damaged_copy(run_dir: Path, to: Path) -> Path:
+    """A copy of a run directory, to damage."""
+    shutil.copytree(run_dir, to)
+    return to
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGE))
+def test_a_damaged_file_is_named_in_one_line(one_run, tmp_path, case):
+    _, done = one_run
+    name, damage, line = DAMAGE[case]
+    run_dir = damaged_copy(done, tmp_path / "r")
+    data = (run_dir / name).read_bytes()
+    (run_dir / name).write_bytes(damage(data))
+    with pytest.raises(sim_io.RunDamaged) as err:
+        sim_io.verify_run(run_dir)
+    assert str(err.value) == f"{run_dir}: " + line.format(cut=len(_cut(data)), size=len(data))
+    assert (err.value.run_dir, err.value.name) == (run_dir, name)
+    assert not sim_io.is_complete(run_dir) and sim_io.complete_runs(tmp_path) == []
+    assert [str(e) for e in sim_io.scan_runs(tmp_path)[1]] == [str(err.value)]
+
+
+def test_another_runs_file_copied_in_is_named_as_foreign(one_run, other_run, tmp_path):
+    _, done = one_run
+    run_dir = damaged_copy(done, tmp_path / "r")
+    (run_dir / sim_io.TIMESERIES).write_bytes((other_run / sim_io.TIMESERIES).read_bytes())
+    other = sim_io.read_manifest(other_run)["config_hash"]
+    with pytest.raises(sim_io.RunDamaged,
+                       match=rf"^{run_dir}: timeseries\.parquet: (size|checksum) mismatch "
+                             rf"\(.*\); it is run {other}'s file$"):
+        sim_io.verify_run(run_dir)
+
+
+def test_missing_or_unreadable_files_and_manifests(one_run, tmp_path):
+    _, done = one_run
+    run_dir = damaged_copy(done, tmp_path / "r")
+    (run_dir / sim_io.JOURNEYS).unlink()
+    with pytest.raises(sim_io.RunDamaged, match=rf"^{run_dir}: journeys\.parquet: missing$"):
+        sim_io.verify_run(run_dir)
+    (run_dir / sim_io.JOURNEYS).mkdir()  # not a file: cannot be read
+    with pytest.raises(sim_io.RunDamaged,
+                       match=rf"^{run_dir}: journeys\.parquet: unreadable \(.+\)$"):
+        sim_io.verify_run(run_dir)
+    manifest = (run_dir / sim_io.MANIFEST).read_text()
+    (run_dir / sim_io.MANIFEST).write_text(manifest[:-10])  # written whole, so damaged
+    with pytest.raises(sim_io.RunDamaged, match=rf"^{run_dir}: manifest\.json: unreadable \("):
+        sim_io.verify_run(run_dir)
+    (run_dir / sim_io.MANIFEST).unlink()  # a run never finished: not damaged
+    with pytest.raises(sim_io.RunUnfinished):
+        sim_io.verify_run(run_dir)
+    assert sim_io.scan_runs(tmp_path) == ([], [])
+
+
+def test_a_manifest_without_checksums_is_not_trusted(one_run, tmp_path):
+    """An earlier cxsim's manifest listed the files without sizes or checksums: its files
+    cannot be told from damaged ones, so the run is not complete (a re-run makes it again,
+    byte for byte the same, in the same directory)."""
+    _, done = one_run
+    run_dir = damaged_copy(done, tmp_path / "r")
+    manifest = sim_io.read_manifest(run_dir)
+    sim_io.write_json(run_dir / sim_io.MANIFEST, {**manifest, "files": list(sim_io.RUN_FILES)})
+    with pytest.raises(sim_io.RunDamaged) as err:
+        sim_io.verify_run(run_dir)
+    assert str(err.value) == (f"{run_dir}: manifest.json: no checksums of the result files "
+                              "(written by an earlier cxsim)")
+    del manifest["files"]
+    sim_io.write_json(run_dir / sim_io.MANIFEST, manifest)
+    assert not sim_io.is_complete(run_dir)

@@ -93,6 +93,30 @@ def test_runs_of_other_model_code_are_left_out(tiny_study, tmp_path, capsys):
     assert "Left out: 1 run(s)" in report.report(copy, progress=False).read_text()
 
 
+def test_a_study_with_a_damaged_run_is_not_collected_and_keeps_no_stale_table(tiny_study,
+                                                                               tmp_path):
+    """A damaged run stops collection with one line naming it; the tables of the earlier
+    collection are removed, so nothing stale looks current."""
+    root, runs, _ = tiny_study
+    copy = tmp_path / "staffing"
+    shutil.copytree(root, copy)
+    assert (copy / study.RUNS).is_file() and (copy / study.DAILY).is_file()
+    first, second = (copy / d for d in sorted(runs.run_dir)[:2])
+    (first / sim_io.TIMESERIES).write_bytes(b"")
+    with pytest.raises(study.StudyDamaged) as err:
+        study.collect(copy, progress=False)
+    size = sim_io.read_manifest(first)["files"][sim_io.TIMESERIES]["bytes"]
+    assert str(err.value) == (f"{first}: timeseries.parquet: size mismatch (0 bytes; the "
+                              f"manifest says {size:,}); re-running its sweep makes it again")
+    assert not (copy / study.RUNS).exists() and not (copy / study.DAILY).exists()
+    (second / sim_io.SUMMARY).unlink()
+    with pytest.raises(study.StudyDamaged, match=r"\(and 1 more damaged run\(s\)\)"):
+        study.collect(copy, progress=False)
+    (copy / study.STUDY).write_text('{"experiment": ')
+    with pytest.raises(study.StudyDamaged, match=rf"^{copy / study.STUDY}: unreadable \("):
+        study.read_study_info(copy)
+
+
 # -- experiments ---------------------------------------------------------------------------
 EXPERIMENTS = sorted(experiment_files())
 
@@ -168,3 +192,74 @@ def test_a_killed_sweep_resumes(tmp_path, subprocess_env):
     assert sorted(zip(runs.policy, runs.seed)) == [(p, s) for p in ("baseline", "silent_hike")
                                                   for s in range(2)]
     assert len(pd.read_parquet(study_dir / study.DAILY)) == 4 * 120
+
+
+DAMAGED_SWEEP = ["-m", "policy=baseline", "seed=0,1,2,3,4,5", "population.size=300",
+                 "horizon_days=60", "burn_in_years=0", "study=damaged",
+                 "hydra/launcher=basic"]
+
+
+def _line_of(err: str, run_dir: Path) -> str:
+    """The one line of ``err`` that says what is wrong in ``run_dir``."""
+    lines = [line for line in err.splitlines() if f"{run_dir.name}: " in line]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_damaged_runs_are_named_and_made_again_and_a_failed_collection_exits_1(tmp_path):
+    """Damage finished runs (each file case, another run's file, an earlier cxsim's
+    manifest), re-run the sweep: each is named in one line and made again, byte for byte
+    the same. Then damage a run outside the next sweep: that sweep's collection fails with
+    one line, exit status 1, and no runs.parquet left."""
+    first = cxsim_run(*DAMAGED_SWEEP, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    study_dir = tmp_path / "results" / "damaged"
+    by_seed = {sim_io.read_manifest(d)["seed"]: d for d in sim_io.complete_runs(study_dir)}
+    assert sorted(by_seed) == list(range(6))
+    before = {d: sim_io.read_manifest(d)["files"] for d in by_seed.values()}
+    collected = pd.read_parquet(study_dir / study.RUNS)
+
+    def cut(path: Path) -> None:
+        path.write_bytes(path.read_bytes()[:100])
+
+    cut(by_seed[0] / sim_io.TIMESERIES)
+    (by_seed[1] / sim_io.TIMESERIES).write_bytes(b"")
+    cut(by_seed[2] / sim_io.SUMMARY)
+    shutil.copy(by_seed[5] / sim_io.TIMESERIES, by_seed[3] / sim_io.TIMESERIES)
+    (by_seed[4] / sim_io.JOURNEYS).unlink()
+    manifest = sim_io.read_manifest(by_seed[5])
+    sim_io.write_json(by_seed[5] / sim_io.MANIFEST, {**manifest, "files": list(sim_io.RUN_FILES)})
+    expected = {0: "timeseries.parquet: size mismatch (100 bytes; the manifest says ",
+                1: "timeseries.parquet: size mismatch (0 bytes; the manifest says ",
+                2: "summary.json: size mismatch (100 bytes; the manifest says ",
+                3: "timeseries.parquet: ",
+                4: "journeys.parquet: missing; running it again",
+                5: "manifest.json: no checksums of the result files (written by an earlier "
+                   "cxsim); running it again"}
+
+    again = cxsim_run(*DAMAGED_SWEEP, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "skipped" not in again.stderr and "Traceback" not in again.stderr
+    for seed, text in expected.items():
+        line = _line_of(again.stderr, by_seed[seed])
+        assert line.startswith(f"cxsim-run: {by_seed[seed]}: {text}")
+        assert line.endswith("; running it again")
+    assert f"it is run {by_seed[5].name}'s file; running it again" in again.stderr
+    for d, files in before.items():
+        assert sim_io.read_manifest(d)["files"] == files  # made again, byte for byte
+        assert (d / ".hydra" / "config.yaml").is_file()
+        assert not [p for p in d.iterdir() if p.name.endswith(".tmp")]
+    pd.testing.assert_frame_equal(pd.read_parquet(study_dir / study.RUNS), collected)
+
+    cut(by_seed[0] / sim_io.SUMMARY)
+    other = cxsim_run(*[a if not a.startswith("seed=") else "seed=6" for a in DAMAGED_SWEEP],
+                      cwd=tmp_path)
+    assert other.returncode == 1
+    size = before[by_seed[0]][sim_io.SUMMARY]["bytes"]
+    rel = by_seed[0].relative_to(tmp_path)  # the sweep's directory is relative
+    assert other.stderr.splitlines()[-1] == (
+        f"cxsim-run: study results/damaged not collected: {rel}: summary.json: size mismatch "
+        f"(100 bytes; the manifest says {size:,}); re-running its sweep makes it again")
+    assert "Traceback" not in other.stderr and "Warning" not in other.stderr
+    assert len(other.stderr.splitlines()) == 2  # "wrote" the new run, then the one line
+    assert not (study_dir / study.RUNS).exists() and not (study_dir / study.DAILY).exists()
