@@ -9,8 +9,9 @@ Each run writes ``<results_dir>/<study>/<policy>/<config hash>/`` (see ``sim.run
 ends by collecting its study (``sim.runs.study``: ``runs.parquet``, ``daily.parquet``). A sweep
 worker sets numba's threads so that the workers together use each core once. The
 command line is composed and validated in full before Hydra starts (``sim.runs.config.compose_jobs``),
-so an unknown key, a wrong type, a value out of range or a missing policy stops everything
-with one line on stderr and exit status 2 (set ``HYDRA_FULL_ERROR=1`` for the traceback).
+so an unknown key, a wrong type, a value out of range, a missing policy, a key given twice,
+a config file that is not valid YAML or an output directory that cannot be written stops
+everything with one line on stderr and exit status 2 (set ``HYDRA_FULL_ERROR=1`` for the traceback).
 A run whose directory is already complete (its files those its manifest records) is skipped
 unless ``force=true``; a damaged one is named in one line and run again.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import hydra
 import numpy as np
+import yaml
 from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
@@ -34,8 +36,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
-from sim.runs.config import (CONFIG_DIR, CONFIG_NAME, VERSION_BASE, compose_jobs, error_line,
-                        params_from_cfg)
+from sim.runs.config import (CONFIG_DIR, CONFIG_NAME, VERSION_BASE, _given, compose_jobs,
+                             error_line, params_from_cfg)
 from sim.runs.io import RunDamaged, check_writable, run_problem, write_run
 from sim.core.model import LoyaltyModel
 from sim.core.params import ParamError, SimParams
@@ -91,6 +93,8 @@ def check(argv: Sequence[str]) -> list[DictConfig]:
         if args.config_path is not None:
             raise ParamError(f"--config-path={args.config_path}: not supported; add a config "
                              "directory with --config-dir (-cd)")
+        if args.config_dir is not None and not Path(args.config_dir).is_dir():
+            raise ParamError(f"--config-dir={args.config_dir}: no such directory")
         cfgs = compose_jobs(args.overrides, multirun=args.multirun,
                             config_name=args.config_name or CONFIG_NAME,
                             config_dir=args.config_dir)
@@ -98,13 +102,19 @@ def check(argv: Sequence[str]) -> list[DictConfig]:
             return cfgs
         outputs = {str(c.hydra.sweep.dir if args.multirun else c.hydra.run.dir): c
                    for c in cfgs}
+        # the key the output directory comes from: Hydra's own, if given, else results_dir
+        # (study and policy.name are checked names, see sim.runs.config.check_name)
+        dir_key = "hydra.sweep.dir" if args.multirun else "hydra.run.dir"
+        given = _given(args.overrides)
         for out, cfg in outputs.items():
             try:
                 check_writable(out)
             except OSError as err:
-                raise ParamError(f"results_dir={cfg.results_dir}: cannot write {out} "
-                                 f"({err.strerror or err})") from err
-    except (HydraException, OmegaConfBaseException, ParamError) as err:
+                shown = f"{dir_key}={given[dir_key]}" if dir_key in given \
+                    else f"results_dir={cfg.results_dir}"
+                raise ParamError(f"{shown}: cannot write {out} ({err.strerror or err}); must "
+                                 "be a directory that can be created and written") from err
+    except (HydraException, OmegaConfBaseException, ParamError, yaml.YAMLError) as err:
         _fail(err, error_line(err, args.overrides), EXIT_CONFIG)
     return cfgs
 

@@ -4,8 +4,12 @@
 plus the run-level keys), and every group file (``configs/<group>/*.yaml``) extends its group's
 schema ``/schema/<group>``. So a misspelt key or a value of the wrong type fails while the
 config is composed, and ``params_from_cfg`` then checks every range and choice
-(``sim.core.params.validate``) before any simulation starts. ``error_line`` turns any of these
-failures into one line naming the full key, the value and what is allowed.
+(``sim.core.params.validate``) before any simulation starts. ``compose_jobs`` adds the checks
+of the command line itself (``check_overrides``: a key given twice, a missing key, a boolean
+written as anything but true/false) and of the run-level keys (``check_run_keys``: unknown
+top-level keys, the study and policy names that name directories, an empty results_dir).
+``error_line`` turns any of these failures into one line naming the full key, the value and
+what is allowed.
 
 Only this module and ``sim.runs.cli`` import Hydra.
 """
@@ -29,10 +33,12 @@ from hydra.core.config_loader import ConfigLoader
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import ChoiceSweep, Override
 from hydra.types import RunMode
 from hydra.errors import MissingConfigException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import (ConfigAttributeError, ConfigKeyError, OmegaConfBaseException,
+from omegaconf.errors import (ConfigAttributeError, ConfigKeyError,
+                              InterpolationResolutionError, OmegaConfBaseException,
                               ValidationError)
 
 from sim.runs.io import config_hash, is_complete
@@ -47,7 +53,12 @@ JOB_NAME = "cxsim-run"
 # the groups of the defaults list: the SimParams fields that are themselves dataclasses
 GROUPS = {name: schema for name, schema in typing.get_type_hints(SimParams).items()
           if dataclasses.is_dataclass(schema)}
-SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+# the values that name a directory (<results_dir>/<study>/<policy.name>/<config hash>)
+NAME_KEYS = ("policy.name", "study")
+MAX_NAME = 100
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,%d}" % (MAX_NAME - 1))
+NAME_RULE = (f"1 to {MAX_NAME} ASCII letters, digits, '_', '-' or '.', starting with a letter "
+             "or digit (it names a directory)")
 
 
 @dataclass
@@ -123,6 +134,7 @@ def compose_jobs(overrides: Sequence[str], multirun: bool = False, config_name: 
     as Hydra's basic sweeper does. ``config_dir``: an extra config directory (``-cd``).
     """
     overrides = list(overrides)
+    check_overrides(overrides)
     if config_dir is not None:
         overrides.append(f"hydra.searchpath=[file://{Path(config_dir).resolve()}]")
     with _initialized():
@@ -133,7 +145,71 @@ def compose_jobs(overrides: Sequence[str], multirun: bool = False, config_name: 
         cfgs = _compose_each(config_name, jobs)
     for cfg in cfgs:
         params_from_cfg(cfg)
+        check_run_keys(cfg, overrides)
     return cfgs
+
+
+def check_overrides(overrides: Sequence[str]) -> None:
+    """Mistakes of the command line itself, which composing would let through: an override
+    without a key (``=5``), a key or config group given twice (the last would win silently),
+    a boolean written as anything but true or false (OmegaConf takes ``2`` or ``yes`` for
+    true). Raises ParamError (or Hydra's OverrideParseException for what is not an
+    override)."""
+    parser = OverridesParser.create()
+    seen: dict[tuple[str, str | None], str] = {}
+    for item in overrides:
+        override = parser.parse_overrides([item])[0]
+        key = override.key_or_group
+        if not key:
+            raise ParamError(f"{item}: no key before '='; write key=value")
+        if (key, override.package) in seen:
+            raise ParamError(f"{item}: {key} is given twice ({seen[key, override.package]} "
+                             f"and {item}); give each key once")
+        seen[key, override.package] = item
+        if override.package is None and _lookup(key)[2] is bool:
+            _check_bool(override, item)
+
+
+def _check_bool(override: Override, item: str) -> None:
+    if override.is_delete():
+        return
+    value = override.value()
+    if override.is_sweep_override() and not isinstance(value, ChoiceSweep):  # range(), ...
+        raise ParamError(f"{item}: must be true or false")
+    for v in value.list if isinstance(value, ChoiceSweep) else [value]:
+        if not (isinstance(v, bool) or isinstance(v, str) and "${" in v):  # or ${...}
+            raise ParamError(f"{item}: must be true or false")
+
+
+def check_name(key: str, value: Any) -> None:
+    """A value that names a directory (``NAME_KEYS``): no path separator, no ``..``, not
+    empty, not longer than a file name may safely be."""
+    if not (isinstance(value, str) and SAFE_NAME.fullmatch(value)):
+        raise ParamError(f"{key}={_short(value)}: must be {NAME_RULE}")
+
+
+def _short(value: Any, keep: int = 40) -> str:
+    """A value as an error line shows it: a very long one cut, with its length."""
+    text = _fmt(value)
+    if len(text) <= keep + 20:
+        return text
+    cut = _fmt(value[:keep]) if isinstance(value, str) else text[:keep]
+    return f"{cut}... ({len(value) if isinstance(value, str) else len(text)} characters)"
+
+
+def check_run_keys(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
+    """The run-level keys of a composed config: no top-level key outside ``RunConfig`` (a
+    ``+key=value`` gets past Hydra's struct check), the study a safe directory name, the
+    results directory not empty (it would be the filesystem's root). Raises ParamError."""
+    given = _given(overrides)
+    names = {f.name for f in dataclasses.fields(RunConfig)} | {"hydra"}
+    for key in cfg:
+        if key not in names:
+            raise ParamError(unknown_key_message(key, given.get(key, _fmt(cfg[key]))))
+    check_name("study", cfg.study)
+    if not isinstance(cfg.results_dir, str) or not cfg.results_dir.strip():
+        raise ParamError(f"results_dir={_fmt(cfg.results_dir)}: must be "
+                         + allowed("results_dir"))
 
 
 def _compose_each(config_name: str, jobs: list[list[str]]) -> list[DictConfig]:
@@ -178,9 +254,7 @@ def params_from_cfg(cfg: DictConfig) -> SimParams:
                 if OmegaConf.is_config(node) else node
     _refuse_unknown(data, SimParams, "")
     params = validate(from_dict(data))
-    if not SAFE_NAME.fullmatch(params.policy.name):
-        raise ParamError(f"policy.name={params.policy.name!r}: must be letters, digits, "
-                         "'_', '-' or '.' (it names the run directory)")
+    check_name("policy.name", params.policy.name)
     return params
 
 
@@ -214,6 +288,10 @@ def allowed(full_key: str) -> str | None:
     _, f, hint = _lookup(full_key)
     if f is None:
         return None
+    if full_key in NAME_KEYS:
+        return NAME_RULE
+    if full_key == "results_dir":
+        return "a directory path, not empty"
     meta = f.metadata
     if meta.get("choices") is not None:
         return "one of " + ", ".join(meta["choices"])
@@ -272,10 +350,61 @@ def _missing_config_line(err: MissingConfigException, given: dict[str, str]) -> 
     group, _, option = (err.missing_cfg_file or "").rpartition("/")
     if not group:
         return f"config {option!r}: no such primary config in {CONFIG_DIR}"
-    options = err.options or sorted(experiment_files() if group == "experiment" else
-                                    (p.stem for p in (CONFIG_DIR / group).glob("*.yaml")))
+    options = err.options or _group_options(group)
     return f"{group}={given.get(group, option)}: no such {group} config; allowed: " \
            + ", ".join(options)
+
+
+def _group_options(group: str) -> list[str]:
+    return sorted(experiment_files() if group == "experiment" else
+                  (p.stem for p in (CONFIG_DIR / group).glob("*.yaml")))
+
+
+def _unparsable_line(err: OverrideParseException) -> str:
+    """An override Hydra's grammar refuses. Its grammar takes only ASCII outside quotes: a
+    key=value with other characters gets what the key allows."""
+    text = str(err.override)
+    key, sep, value = text.lstrip("~+").partition("=")
+    key = key.partition("@")[0]
+    if sep and not text.isascii() and key.isascii():
+        if key in GROUPS or key == "experiment":
+            return f"{key}={value}: no such {key} config; allowed: " \
+                   + ", ".join(_group_options(key))
+        _, f, hint = _lookup(key)
+        if key in NAME_KEYS or f is not None and (hint is not str or f.metadata.get("choices")):
+            return f"{key}={_short(value)}: must be {allowed(key)}"
+        return f"{text}: cannot parse this override (non-ASCII characters must be quoted); " \
+               f"write {key}='{value}'"
+    return f"{text}: cannot parse this override ({_one_line(err.message)}); write key=value"
+
+
+def _yaml_error_line(err: yaml.YAMLError, given: dict[str, str]) -> str:
+    """A config file that is not valid YAML: the file, the line and what is wrong."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    problem = getattr(err, "problem", None) or _one_line(str(err))
+    if mark is None:
+        return f"a config file is not valid YAML: {problem}"
+    path = Path(mark.name)
+    chosen = given.get(path.parent.name)
+    where = f"{path.parent.name}={chosen}: " if chosen == path.stem else ""
+    return f"{where}{path}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML " \
+           f"({problem})"
+
+
+def _yaml_cause(err: BaseException | None) -> yaml.YAMLError | None:
+    while err is not None:
+        if isinstance(err, yaml.YAMLError):
+            return err
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def _interpolation_line(key: str, value: str | None, msg: str) -> str:
+    """An interpolation (``${...}``) that cannot be resolved, named by its key."""
+    detail = re.sub(r"^\w+ raised while resolving interpolation: ", "", _one_line(msg))
+    detail = detail.strip('"')
+    shown = key if value is None else f"{key}={value}"
+    return f"{shown}: cannot resolve: {detail[:1].lower()}{detail[1:]}"
 
 
 def error_line(err: BaseException, overrides: Sequence[str] = ()) -> str:
@@ -289,11 +418,15 @@ def error_line(err: BaseException, overrides: Sequence[str] = ()) -> str:
     if isinstance(err, MissingConfigException):
         return _missing_config_line(err, given)
     if isinstance(err, OverrideParseException):
-        return f"{err.override}: cannot parse this override ({_one_line(err.message)}); " \
-               "write key=value"
+        return _unparsable_line(err)
+    broken = _yaml_cause(err)
+    if broken is not None:
+        return _yaml_error_line(broken, given)
     cause = _omegaconf_cause(err)
     if cause is not None and cause.full_key:
         key = str(cause.full_key)
+        if isinstance(cause, InterpolationResolutionError):
+            return _interpolation_line(key, given.get(key), cause.msg)
         if isinstance(cause, (ConfigKeyError, ConfigAttributeError)):
             return unknown_key_message(key, given.get(key))
         if isinstance(cause, ValidationError):
