@@ -46,7 +46,7 @@ COPIED: dict[str, tuple[str, ...]] = {
         "resolved_low_effort", "resolved_high_effort", "unresolved", "forced_channel_switch",
         "transfer_penalty", "wom_threshold", "products_exponent", "beta_attitude",
         "attitude_mean", "beta_price", "beta_unfair", "unfair_bundle_release", "beta_tenure",
-        "contagion_loyal_damping", "loyal_years", "reason_min_log_hazard", "attitude_sd",
+        "contagion_loyal_damping", "loyal_years", "attitude_sd",
         "expected_wait_minutes"),
     "policy": ("price_change", "price_walking_per_year", "price_cap", "review_call",
                "review_discount", "self_service_push", "self_service_resolution",

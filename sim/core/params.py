@@ -250,9 +250,6 @@ class BehaviourParams:
     # (Brockett et al. 2008 [S]); the size of the effect is an assumption.
     cascade_hazard_ratio: float = p(8.0, 1.0, 1000.0)
     cascade_decay_days: float = p(30.0, 0.1, 10_000.0)
-    # a departure's main reason is its largest log-hazard term, if at least this large;
-    # otherwise "other". Assumption.
-    reason_min_log_hazard: float = p(0.2, 0.0, 10.0)
     # word of mouth: a share of each tie's attitude shock reaches neighbours; dissatisfied
     # customers tell more (Anderson 1998 [S]). Magnitudes: assumption.
     wom_weight: float = p(0.08, 0.0, 1.0)

@@ -306,7 +306,7 @@ def progress_issue(c, day, k):
 
 def decide_churn(c, day, k):
     """Proportional hazard: products, attitude, price against rivals, unfairness, tenure,
-    ties who left. The largest term names the reason."""
+    ties who left. The terms give the reason its odds (``departure_reason``)."""
     tenure_years = (day - c.day_joined) / 365.0
     quote = k.competitor_price_ratio * c.risk_cost * (1.0 + k.base_margin)
     # a fresh unfair change also undoes part of the bundle's stickiness (the products term)
@@ -326,7 +326,8 @@ def decide_churn(c, day, k):
     # no hazard, no leaving, however large the relative hazard (0 x inf is NaN)
     p_leave = 1.0 - math.exp(-hazard * _exp(eta)) if hazard > 0.0 else 0.0
     planned = c.t_renewal == 1 and c.exit_day == day  # decided at an unfair change
-    if not planned and _draw(c, CHURN, day) >= p_leave:
+    u = _draw(c, CHURN, day)
+    if not planned and u >= p_leave:
         return
     c.exit_day = -1
     if k.retention_save > 0.0 and _draw(c, RETENTION, day) < k.retention_save:
@@ -334,19 +335,36 @@ def decide_churn(c, day, k):
         c.premium = max(c.premium * (1.0 - k.retention_discount), L.MIN_PREMIUM)
         c.loading = c.loading * (1.0 - k.retention_discount)
         return
-    terms = ((price, M.REASON_PRICE), (service, M.REASON_SERVICE),
-             (social, M.REASON_CONTAGION), (family, M.REASON_CASCADE))
-    reason, best = M.REASON_OTHER, k.reason_min_log_hazard
-    for value, code in terms:
-        if value > best:
-            reason, best = code, value
     if planned:
         reason = M.REASON_PRICE  # the price change they judged unfair
+    else:  # u given u < p_leave: uniform on [0, 1) once divided by p_leave
+        reason = departure_reason(((price, M.REASON_PRICE), (service, M.REASON_SERVICE),
+                                   (social, M.REASON_CONTAGION), (family, M.REASON_CASCADE)),
+                                  u / p_leave)
     c.active = 0
     c.day_left = day
     c.reason = reason
     c.issue_open = 0
     c.t_churn = 1
+
+
+def departure_reason(terms, v):
+    """The reason of a departure from its (log-hazard term, reason) pairs and v ~ U[0, 1):
+    the hazard is exp(S) times what it would be without the positive terms (S their sum),
+    so with probability exp(-S) the customer would have left anyway ("other"); otherwise
+    each positive term takes its share of S."""
+    positive = [(t, code) for t, code in terms if t > 0.0]
+    s = sum(t for t, _ in positive)
+    base = math.exp(-s)
+    if not positive or v < base:
+        return M.REASON_OTHER
+    x = (v - base) / (1.0 - base) * s
+    upto = 0.0
+    for t, code in positive:
+        upto += t
+        if x < upto:
+            return code
+    return positive[-1][1]  # x rounded up to s
 
 
 # ---------------------------------------------------------------------------------------

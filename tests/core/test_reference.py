@@ -272,3 +272,25 @@ def test_churn_screen_only_passes_customers_the_exact_rule_keeps():
                 assert stayed, (i, day)
     assert passed > 0.9 * stays_exact
     assert left > 0  # the exact rule had work to do
+
+
+def test_departure_reason_is_the_share_of_the_hazard_each_term_caused():
+    """A departure with positive log-hazard terms t is "other" with probability exp(-S)
+    (S = sum of t: the customer would have left anyway) and each term's with probability
+    (1 - exp(-S)) t / S; the kernel's draw equals the reference's for every v."""
+    from sim.core.kernels.churn import _reason
+    from sim.core.reference import departure_reason
+    codes = (M.REASON_PRICE, M.REASON_SERVICE, M.REASON_CONTAGION, M.REASON_CASCADE)
+    v = (np.arange(20_000) + 0.5) / 20_000  # evenly over [0, 1)
+    rng = np.random.default_rng(7)
+    for terms in ((0.5, 0.2, 0.0, 0.0), (-1.0, 0.7, 0.0, 1.3), (0.0, 0.0, 0.0, 0.0),
+                  (0.0, 0.0, 0.0, 2e-9), *rng.normal(0.0, 1.0, (5, 4))):
+        got = np.array([_reason(*terms, x) for x in v])
+        assert np.array_equal(got, [departure_reason(tuple(zip(terms, codes)), x) for x in v])
+        positive = np.maximum(terms, 0.0)
+        s = positive.sum()
+        expected = {M.REASON_OTHER: np.exp(-s)} | {
+            c: (1.0 - np.exp(-s)) * t / s for c, t in zip(codes, positive) if s > 0}
+        for code, share in expected.items():
+            assert abs((got == code).mean() - share) <= 1e-4, (terms, code)
+        assert set(got) <= set(expected)

@@ -1,4 +1,4 @@
-"""The stay-or-go decision: a proportional hazard whose largest term names the reason, and
+"""The stay-or-go decision: a proportional hazard whose terms give the reason its odds, and
 the screen that settles a quiet customer's churn draw without computing the hazard."""
 
 from __future__ import annotations
@@ -13,11 +13,36 @@ from sim.core import rng as R
 from sim.core.kernels.today import _touch
 
 
+@njit(cache=True, inline="always")
+def _reason(price, service, social, family, v):
+    """A departure's reason from its log-hazard terms and ``v``, uniform on [0, 1): "other"
+    with probability exp(-S), S the sum of the positive terms (the share of the hazard the
+    customer would have had without them); otherwise a term with probability
+    (1 - exp(-S)) t / S, its share of S (the log-hazard is additive). A term's share of the
+    departures is thus the share of the departures it caused. Assumption: the split of the
+    excess hazard in proportion to the terms."""
+    t0, t1, t2, t3 = max(price, 0.0), max(service, 0.0), max(social, 0.0), max(family, 0.0)
+    s = t0 + t1 + t2 + t3
+    base = math.exp(-s)
+    if s <= 0.0 or v < base:
+        return M.REASON_OTHER
+    x = (v - base) / (1.0 - base) * s  # uniform on [0, s)
+    if x < t0:
+        return M.REASON_PRICE
+    if x < t0 + t1:
+        return M.REASON_SERVICE
+    if x < t0 + t1 + t2:
+        return M.REASON_CONTAGION
+    return M.REASON_CASCADE if t3 > 0.0 else (M.REASON_CONTAGION if t2 > 0.0 else
+                                               M.REASON_SERVICE if t1 > 0.0 else
+                                               M.REASON_PRICE)
+
+
 @njit(cache=True)
 def _churn(F, I, pv, seed, i, day, renewal):
-    """The stay-or-go decision: a proportional hazard whose largest term names the reason
-    (``renewal``: today is the customer's renewal). Returns True if the customer left or
-    was saved (today's rows written)."""
+    """The stay-or-go decision: a proportional hazard whose terms give the reason its odds
+    (``_reason``; ``renewal``: today is the customer's renewal). Returns True if the
+    customer left or was saved (today's rows written)."""
     tenure_years = (day - I[L.I_DAY_JOINED, i]) / 365.0
     attitude = F[L.F_ATTITUDE, i]
     quote = pv[L.P_COMPETITOR_PRICE_RATIO] * F[L.F_RISK_COST, i] * (1.0 + pv[L.P_BASE_MARGIN])
@@ -41,7 +66,8 @@ def _churn(F, I, pv, seed, i, day, renewal):
     # (h = 0: no hazard, however large exp(eta), which may overflow to inf: 0 x inf is NaN)
     p_leave = 1.0 - math.exp(-h * math.exp(eta)) if h > 0.0 else 0.0
     planned = renewal and I[L.I_EXIT_DAY, i] == day  # decided at an unfair change
-    if not planned and R.uniform(seed, R.CHURN, i, day, 0) >= p_leave:
+    u = R.uniform(seed, R.CHURN, i, day, 0)
+    if not planned and u >= p_leave:
         return False
     _touch(F, I, i, day)
     I[L.I_EXIT_DAY, i] = -1
@@ -52,18 +78,10 @@ def _churn(F, I, pv, seed, i, day, renewal):
                                 L.MIN_PREMIUM)
         F[L.F_LOADING, i] *= 1.0 - pv[L.P_RETENTION_DISCOUNT]
         return True
-    reason = M.REASON_OTHER
-    best = pv[L.P_REASON_MIN_LOG_HAZARD]
-    if price > best:
-        reason, best = M.REASON_PRICE, price
-    if service > best:
-        reason, best = M.REASON_SERVICE, service
-    if social > best:
-        reason, best = M.REASON_CONTAGION, social
-    if family > best:
-        reason, best = M.REASON_CASCADE, family
     if planned:
         reason = M.REASON_PRICE  # the price change they judged unfair
+    else:  # given u < p_leave, u / p_leave is uniform on [0, 1) and drawn for nothing else
+        reason = _reason(price, service, social, family, u / p_leave)
     I[L.I_ACTIVE, i] = 0
     I[L.I_DAY_LEFT, i] = day
     I[L.I_REASON, i] = reason
