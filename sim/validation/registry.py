@@ -15,7 +15,10 @@ simulated value has a standard error, the check must be able to tell: 3 SE <= to
 too noisy to fail is not evidence). Direction rows (``rule`` "above" or "below") pass
 when the simulated value lies on the claimed side of ``expected`` by more than 3 SE; a
 bound row (``rule`` "at_most", for an exact quantity with no SE) passes when the simulated
-value does not exceed ``expected``. A row
+value does not exceed ``expected``. An agreement row (``rule`` "agree", two estimates of
+the same answer, ``se`` the standard error of their difference) passes when the difference
+lies within its 95% interval (1.96 SE) or within ``tolerance`` of ``expected``, and is
+"underpowered" when that interval is wider than ``expected`` itself. A row
 with ``open_target`` set is a known open target: it is reported with its verdict (usually
 "fail") and the reason, but does not make ``cxsim-validate`` exit non-zero.
 """
@@ -45,7 +48,8 @@ class CheckResult:
     simulated: float
     se: float | None  # standard error of ``simulated`` (None: not a sampled quantity)
     tolerance: float  # relative: |simulated - expected| <= tolerance * |expected|
-    rule: str = "within"  # "within" (tolerance), "above"/"below" (direction), "at_most" (bound)
+    rule: str = "within"  # "within" (tolerance), "above"/"below" (direction), "at_most"
+    #                       (bound), "agree" (two estimates of one answer)
     open_target: str = ""  # non-empty: a known open target (why), never blocking
     note: str = ""    # what the number is made of, for the report
 
@@ -62,6 +66,12 @@ class CheckResult:
             return "fail"
         if self.rule == "at_most":
             return "pass" if self.simulated <= self.expected else "fail"
+        if self.rule == "agree":
+            gap = abs(self.simulated - self.expected)
+            ci = 1.96 * (self.se or 0.0)
+            if gap > max(ci, scale):
+                return "fail"
+            return "underpowered" if ci > abs(self.expected) else "pass"
         if self.rule in ("above", "below"):
             gap = self.simulated - self.expected
             if (gap <= 0) if self.rule == "above" else (gap >= 0):
@@ -98,6 +108,8 @@ class CheckResult:
             return "< exp. - 3 SE"
         if self.rule == "at_most":
             return "<= exp."
+        if self.rule == "agree":
+            return f"CI or {100 * self.tolerance:.0f}%"
         return f"{100 * self.tolerance:.1f}%"
 
 

@@ -34,9 +34,13 @@ def test_quick_validation_passes_and_writes_report_and_figure(tmp_path, capsys):
     status = {(r["check"], r["quantity"]): r["status"] for r in rows
               if r["known_open"] != "True"}
     for check in ("retention", "fairness", "service_outcomes", "contagion", "price_walking",
-                  "warm_start", "callbacks"):
+                  "warm_start", "callbacks", "convergence"):
         assert sum(c == check for c, _ in status) >= 1, check
         assert all(v == "pass" for (c, _), v in status.items() if c == check), check
+    # the convergence check: the baseline's customers and profit agree at 4x the size
+    # (blocking rows); the rows that move with queue pooling are known open targets
+    assert {r["quantity"] for r in rows if r["check"] == "convergence"
+            and r["known_open"] != "True"} == {"baseline: lost /10k", "baseline: NPV /10k"}
     # the silent hike's rows are known open targets (README, "Known limitations")
     assert {r["quantity"] for r in rows if r["check"] == "silent_hike"
             and r["known_open"] == "True"} == {"year-1 revenue, % chg", "3-yr NPV profit, % chg"}
@@ -52,6 +56,19 @@ def test_pass_rule():
     assert _row(1.01, se=0.02).status == "underpowered"  # 3 SE > tolerance: cannot fail
     assert _row(1.01, se=0.01).passed
     assert _row(float("nan")).status == "fail"
+
+
+def test_agreement_rule():
+    """Two estimates of one answer agree within the 95% interval of their difference or
+    within the tolerance; an interval wider than the answer itself cannot tell."""
+    def row(sim, se):
+        return V.CheckResult("t", "c", "s", "q", 100.0, sim, se, 0.10, rule="agree")
+    assert row(109.0, 0.1).passed            # within 10%
+    assert row(125.0, 15.0).passed           # within 1.96 SE
+    assert row(125.0, 5.0).status == "fail"  # neither
+    assert row(80.0, 5.0).status == "fail"
+    assert row(100.0, 60.0).status == "underpowered"
+    assert row(109.0, None).passed and row(111.0, None).status == "fail"
 
 
 def test_direction_rule():
