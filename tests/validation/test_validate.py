@@ -34,7 +34,7 @@ def test_quick_validation_passes_and_writes_report_and_figure(tmp_path, capsys):
     status = {(r["check"], r["quantity"]): r["status"] for r in rows
               if r["known_open"] != "True"}
     for check in ("retention", "fairness", "service_outcomes", "contagion", "price_walking",
-                  "warm_start", "callbacks", "convergence"):
+                  "silent_hike_alternatives", "warm_start", "callbacks", "convergence"):
         assert sum(c == check for c, _ in status) >= 1, check
         assert all(v == "pass" for (c, _), v in status.items() if c == check), check
     # the convergence check: the baseline's customers and profit agree at 4x the size
