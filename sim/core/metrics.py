@@ -7,7 +7,9 @@ REASONS = ("price", "service", "contagion", "cascade", "other")
 # contagion: a social tie's recent departure (Nitzan & Libai 2011);
 # cascade: a household member's recent departure (Brockett et al. 2008: one cancellation
 #          predicts the whole household leaving);
-# other: none of these raised the hazard noticeably (the baseline hazard).
+# other: the departure the customer would have made without these terms (the baseline hazard).
+# A departure's reason is drawn with each term's share of the hazard it caused
+# (``sim.core.kernels.churn._reason``), so a reason's share of departures is the share it caused.
 
 for _code, _reason in enumerate(REASONS):  # REASON_PRICE = 0, ... (the ``reason`` row)
     globals()["REASON_" + _reason.upper()] = _code
