@@ -228,7 +228,7 @@ def hold_distributions(holds: dict[str, pd.DataFrame], promises: dict[str, float
 
 
 def churn_by_reason(means: pd.DataFrame, out: Path) -> list[Path]:
-    """Customers lost over the horizon by main reason, mean over seeds, per scenario.
+    """Customers lost over the horizon by reason, mean over seeds, per scenario.
     ``means``: index scenario, columns ``churned_<reason>``."""
     fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.35 * len(means)))
     left = np.zeros(len(means))
@@ -241,7 +241,8 @@ def churn_by_reason(means: pd.DataFrame, out: Path) -> list[Path]:
     ax.set(xlabel="customers lost over the horizon (mean over seeds)")
     set_title(ax, f"{top} loses the most customers ({means.loc[top].sum():,.0f}), "
                   f"mostly for {reason}")
-    ax.legend(frameon=False, fontsize=7, ncol=len(REASONS), loc="lower right")
+    ax.legend(frameon=False, fontsize=7, ncol=len(REASONS), loc="upper center",
+              bbox_to_anchor=(0.5, -0.18))  # below the axis label, clear of the bars
     return save(fig, out, "churn_by_reason")
 
 
