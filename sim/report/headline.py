@@ -14,6 +14,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from hydra._internal.utils import get_args_parser
+
 from sim.report import report
 from sim.runs import cli
 
@@ -21,17 +23,27 @@ EXPERIMENT = "headline"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the headline experiment with the given overrides, then report it."""
-    args = ["--multirun", f"experiment={EXPERIMENT}",
-            *(sys.argv[1:] if argv is None else argv)]
+    """Run the headline experiment with the given overrides, then report it. ``--help``
+    prints this command's usage; Hydra's flags that only print (``--cfg job``, ``--info``,
+    ``--hydra-help``) print what Hydra prints for the headline's config, and nothing runs."""
+    given = sys.argv[1:] if argv is None else list(argv)
+    if "-h" in given or "--help" in given:
+        print(f"{__doc__.strip()}\n\nOverrides and Hydra's flags: see cxsim-run --help.")
+        return 0
+    flags = get_args_parser().parse_args(given)
+    runs = not (flags.cfg or flags.info or flags.hydra_help or flags.shell_completion)
+    # (Hydra takes --multirun with none of its flags that only print)
+    # (the experiment last: argparse takes no flag after a positional override)
+    args = [*(["--multirun"] if runs else []), *given, f"experiment={EXPERIMENT}"]
     cfgs = cli.check(args)  # exits with one line on a mistake, before any run
-    study = Path(str(cfgs[0].hydra.sweep.dir))
     saved, sys.argv = sys.argv, ["cxsim-headline", *args]
     try:
-        cli.launch()  # Hydra's multirun of the jobs check() has validated
+        cli.launch()  # Hydra's multirun of the jobs check() has validated, or its printout
     finally:
         sys.argv = saved
-    path = report.report(study)
+    if not runs:
+        return 0
+    path = report.report(Path(str(cfgs[0].hydra.sweep.dir)))
     print(f"cxsim-headline: wrote {path} and its figures", file=sys.stderr)
     return 0
 

@@ -108,3 +108,23 @@ def test_headline_runs_with_joblib_and_ends_with_its_report(tmp_path, subprocess
     assert (out / "report.md").is_file() and (out / "paired_differences.pdf").is_file()
     info = json.loads((out / study.STUDY).read_text())
     assert info["experiment"] == "headline" and info["baseline"] == {"policy": "baseline"}
+
+
+def test_headline_help_prints_its_usage_and_runs_nothing(tmp_path, subprocess_env):
+    result = subprocess.run([sys.executable, "-m", "sim.report.headline", "--help"],
+                            cwd=tmp_path, env=subprocess_env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "cxsim-headline" in result.stdout and "cxsim-run --help" in result.stdout
+    assert not result.stderr and not list(tmp_path.iterdir())
+
+
+def test_headline_cfg_job_prints_the_config_with_the_overrides_and_runs_nothing(
+        tmp_path, subprocess_env):
+    result = subprocess.run([sys.executable, "-m", "sim.report.headline", "--cfg", "job",
+                             "population.size=2000", f"results_dir={tmp_path}/results"],
+                            cwd=tmp_path, env=subprocess_env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "size: 2000" in result.stdout and "study: headline" in result.stdout
+    assert not (tmp_path / "results").exists()
