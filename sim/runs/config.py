@@ -330,11 +330,13 @@ def _given(overrides: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _omegaconf_cause(err: BaseException) -> OmegaConfBaseException | None:
+def _cause(err: BaseException | None, kind: type, context: bool = False):
+    """The first exception of type ``kind`` along ``err``'s causes (``raise ... from``) and,
+    with ``context``, the exceptions being handled when each was raised."""
     while err is not None:
-        if isinstance(err, OmegaConfBaseException):
+        if isinstance(err, kind):
             return err
-        err = err.__cause__
+        err = err.__cause__ or (err.__context__ if context else None)
     return None
 
 
@@ -391,14 +393,6 @@ def _yaml_error_line(err: yaml.YAMLError, given: dict[str, str]) -> str:
            f"({problem})"
 
 
-def _yaml_cause(err: BaseException | None) -> yaml.YAMLError | None:
-    while err is not None:
-        if isinstance(err, yaml.YAMLError):
-            return err
-        err = err.__cause__ or err.__context__
-    return None
-
-
 def _interpolation_line(key: str, value: str | None, msg: str) -> str:
     """An interpolation (``${...}``) that cannot be resolved, named by its key."""
     detail = re.sub(r"^\w+ raised while resolving interpolation: ", "", _one_line(msg))
@@ -419,10 +413,10 @@ def error_line(err: BaseException, overrides: Sequence[str] = ()) -> str:
         return _missing_config_line(err, given)
     if isinstance(err, OverrideParseException):
         return _unparsable_line(err)
-    broken = _yaml_cause(err)
+    broken = _cause(err, yaml.YAMLError, context=True)
     if broken is not None:
         return _yaml_error_line(broken, given)
-    cause = _omegaconf_cause(err)
+    cause = _cause(err, OmegaConfBaseException)
     if cause is not None and cause.full_key:
         key = str(cause.full_key)
         if isinstance(cause, InterpolationResolutionError):
