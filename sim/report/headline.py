@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{__doc__.strip()}\n\nOverrides and Hydra's flags: see cxsim-run --help.")
         return 0
     flags = get_args_parser().parse_args(given)
-    runs = not (flags.cfg or flags.info or flags.hydra_help or flags.shell_completion)
+    runs = not (cli.prints_only(flags) or flags.cfg)
     # (Hydra takes --multirun with none of its flags that only print)
     # (the experiment last: argparse takes no flag after a positional override)
     args = [*(["--multirun"] if runs else []), *given, f"experiment={EXPERIMENT}"]

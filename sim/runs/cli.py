@@ -81,13 +81,18 @@ def _fail(err: BaseException, line: str, code: int) -> None:
     raise SystemExit(code)
 
 
+def prints_only(args) -> bool:
+    """Hydra's flags (parsed ``args``) that print and compose no job: --help, --hydra-help,
+    --info, --shell-completion."""
+    return bool(args.help or args.hydra_help or args.info or args.shell_completion)
+
+
 def check(argv: Sequence[str]) -> list[DictConfig]:
     """Compose and validate every job of a command line and make sure its results can be
     written; on a mistake print one line on stderr and exit with status 2. Returns the jobs'
     configs (none for ``--help`` and the like)."""
     args = get_args_parser().parse_args(list(argv))
-    if args.help or args.hydra_help or args.info or args.shell_completion \
-            or args.experimental_rerun:
+    if prints_only(args) or args.experimental_rerun:
         return []
     try:
         if args.config_path is not None:
