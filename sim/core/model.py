@@ -26,6 +26,7 @@ from sim.core import kernels as K
 from sim.core import layout as L
 from sim.core import reference
 from sim.core import rng as R
+from sim.core import warm
 from sim.core.agents import Customer, SalesRep, ServiceSilo, _make_customers
 from sim.core.params import SILO_NAMES, PolicyParams, SimParams, validate
 from sim.core.recorder import Recorder
@@ -43,14 +44,23 @@ SCHEDULE = (
 )
 
 
+def _spare(expected: float) -> int:
+    """Slots for a Poisson number of joiners with mean ``expected``: six standard
+    deviations over it (joiners past them are refused and counted, never silently lost)."""
+    return int(expected + 6.0 * math.sqrt(expected) + 10)
+
+
 # ---------------------------------------------------------------------------------------
 class LoyaltyModel(mesa.Model):
     """Customers, service silos and sales reps under one company policy.
 
     ``params``: a ``SimParams`` (validated here). ``decisions``: "kernel" or "reference".
+    ``warm_starts``: where the warm start is looked up and kept (``sim.core.warm``: the
+    process's memory by default; None simulates it afresh and keeps nothing).
     """
 
-    def __init__(self, params: SimParams | None = None, decisions: str = "kernel") -> None:
+    def __init__(self, params: SimParams | None = None, decisions: str = "kernel",
+                 warm_starts: warm.WarmStarts | None = warm.MEMORY) -> None:
         params = validate(params if params is not None else SimParams())
         if decisions not in ("kernel", "reference"):
             raise ValueError(f"decisions={decisions!r}: must be 'kernel' or 'reference'")
@@ -68,9 +78,13 @@ class LoyaltyModel(mesa.Model):
         self.day_seed = R.burn_in_seed(self.seed) if self.burning_in else self.seed
         self.pv = kernel_params.build(
             dataclasses.replace(params, policy=self.policy), self.n_reps)
-        expected = self._acquire_rate(PolicyParams()) * self.burn_in_days \
-            + self._acquire_rate(params.policy) * params.horizon_days
-        self.capacity = pop.size + int(expected + 6.0 * math.sqrt(expected) + 10)
+        # slots: the book, then those who join in the warm start (at most burn_in_slots
+        # in all, whatever the policy), then those who join in the run
+        self.burn_in_slots = pop.size + _spare(
+            self._acquire_rate(PolicyParams()) * self.burn_in_days) if self.burning_in else pop.size
+        self.capacity = self.burn_in_slots + _spare(
+            self._acquire_rate(params.policy) * params.horizon_days)
+        self.slot_limit = self.burn_in_slots if self.burning_in else self.capacity
         self.F = np.zeros((L.NF, self.capacity))
         self.I = np.zeros((L.NI, self.capacity), np.int32)
         K._init_customers(self.F, self.I, self.pv, self.seed, 0, self.capacity, 0, True)
@@ -81,7 +95,8 @@ class LoyaltyModel(mesa.Model):
         self._touched = np.zeros(0, np.int64)   # customers stamped today, in order
         self._deferred = np.zeros(0, np.int64)  # those whose evening waits for reps/silos
         self.indptr, self.nbr, self.tie_family, self.household = K._build_ties(
-            self.seed, self.capacity, self.I[L.I_REGION].astype(np.int64), pop.ties_mean,
+            self.seed, self.capacity, pop.size, self.I[L.I_REGION].astype(np.int64),
+            pop.ties_mean,
             pop.tie_locality, pop.household_size_mean, pop.regions)
         self.customers: list[Customer] = _make_customers(self, 0, self.n)
         self.silos = [ServiceSilo(self, k, s) for k, s in enumerate(SILO_NAMES)]
@@ -96,7 +111,7 @@ class LoyaltyModel(mesa.Model):
         self.phases: list[tuple[str, Callable[[int], None]]] = [
             (name, getattr(self, method)) for name, method, _ in SCHEDULE]
         if self.burning_in:
-            self._burn_in()
+            self._warm_start(warm_starts)
         self.n_start = self.n  # slots in use on day 0 (the book; later joiners come after)
         self.customers_start = int(np.count_nonzero(self.I[L.I_ACTIVE, :self.n]))
         self.journey_idx = self.recorder.sample_journeys()  # the book's first customers
@@ -107,14 +122,54 @@ class LoyaltyModel(mesa.Model):
         return (pop.acquisition_per_year * pop.size
                 + self.n_reps * policy.rep_new_sales_per_year) / 365.0
 
-    def _burn_in(self) -> None:
+    def _warm_start(self, store: warm.WarmStarts | None) -> None:
         """The warm start (``SimParams.burn_in_years``): the days before day 0 under the
-        baseline policy, with the burn-in's own draws and nothing recorded; then every
-        stored day (joined, left, planned exits, next contacts, day stamps, the silos'
-        agents' next-free times) is shifted so that the last burn-in day is day -1, and the
-        run's own policy and draws take over from day 0."""
-        while self.day < self.burn_in_days:
-            self.step()
+        baseline policy, with the burn-in's own draws and nothing recorded, in the first
+        ``burn_in_slots`` slots (the same for every policy); restored from ``store`` when a
+        run with the same parameters but policy and horizon simulated it. Then every stored
+        day (joined, left, planned exits, next contacts, day stamps, the silos' agents'
+        next-free times) is shifted so that the last burn-in day is day -1, and the run's
+        own policy and draws take over from day 0."""
+        key = warm.key(self.params, self.decisions) if store is not None else ""
+        state = store.get(key) if store is not None else None
+        if state is None:
+            while self.day < self.burn_in_days:
+                self.step()
+            if store is not None:
+                store.put(key, self._warm_state())
+        else:
+            self._restore(state)
+        self._end_burn_in()
+
+    def _warm_state(self) -> dict[str, np.ndarray]:
+        """What the warm start leaves (before the shift to day 0), as arrays."""
+        n = self.n
+        state = {"F": self.F[:, :n].copy(), "I": self.I[:, :n].copy(),
+                 "scalars": np.array([n, self.t_day, self.acquisitions_refused,
+                                      self.acquired_today], np.int64),
+                 "reputation": np.array([self.reputation])}
+        for silo in self.silos:
+            state[f"silo{silo.index}_free_at"] = silo.free_at.copy()
+            state[f"silo{silo.index}_part"] = silo.part.copy()
+            state[f"silo{silo.index}_scalars"] = np.array([silo.staff, silo.backlog])
+        return state
+
+    def _restore(self, state: dict[str, np.ndarray]) -> None:
+        """The model as its own warm start would leave it (``_warm_state``)."""
+        n, self.t_day, self.acquisitions_refused, self.acquired_today = (
+            int(v) for v in state["scalars"])
+        self.F[:, :n] = state["F"]
+        self.I[:, :n] = state["I"]
+        self.reputation = float(state["reputation"][0])
+        self.customers.extend(_make_customers(self, self.n, n))
+        self.n, self.day = n, self.burn_in_days
+        for silo in self.silos:
+            silo.free_at = state[f"silo{silo.index}_free_at"].copy()
+            silo.part = state[f"silo{silo.index}_part"].copy()
+            staff, backlog = state[f"silo{silo.index}_scalars"]
+            silo.staff, silo.backlog = float(staff), int(backlog)
+
+    def _end_burn_in(self) -> None:
         shift = self.burn_in_days
         I = self.I
         I[L.I_DAY_JOINED] -= shift
@@ -128,6 +183,7 @@ class LoyaltyModel(mesa.Model):
             silo.part[0] -= shift * silo.open_minutes
         self.day, self.t_day = 0, self.t_day - shift
         self.burning_in = False
+        self.slot_limit = self.capacity
         self.policy, self.day_seed = self.params.policy, self.seed
         self.pv = kernel_params.build(self.params, self.n_reps)
 
@@ -218,7 +274,7 @@ class LoyaltyModel(mesa.Model):
             self.reputation = self.reputation * self._keep_reputation + unfair / max(active, 1)
             rate *= math.exp(-sensitivity * self.reputation)
         wanted = R.poisson(self.day_seed, R.ACQUIRE, 0, day, 0, rate)
-        count = min(wanted, self.capacity - self.n)
+        count = min(wanted, self.slot_limit - self.n)
         self.acquisitions_refused += wanted - count
         self.acquired_today = count
         if count == 0:

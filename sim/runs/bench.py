@@ -79,7 +79,7 @@ def timed_run(params: SimParams, decisions: str = "kernel",
     """(build seconds, run seconds) of one model; ``phases``: a dict to fill with the
     seconds spent in each phase of the step."""
     t0 = time.perf_counter()
-    model = LoyaltyModel(params, decisions=decisions)
+    model = LoyaltyModel(params, decisions=decisions, warm_starts=None)  # built afresh
     t1 = time.perf_counter()
     if phases is not None:
         time_phases(model, phases)

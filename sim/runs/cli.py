@@ -42,6 +42,7 @@ from sim.runs.io import RunDamaged, check_writable, run_problem, write_run
 from sim.core.model import LoyaltyModel
 from sim.core.params import ParamError, SimParams
 from sim.runs.study import set_worker_threads
+from sim.runs.warm import STORE as WARM_STARTS
 
 PROG = "cxsim-run"
 EXIT_CONFIG, EXIT_RUN = 2, 1
@@ -65,7 +66,7 @@ def model_outputs(model: LoyaltyModel, sampled: dict[str, np.ndarray]) -> dict:
 def run(params: SimParams, run_dir: Path | str, progress: bool = False) -> Path:
     """Simulate one configuration and write its run directory (``sim.runs.io.write_run``)."""
     started = time.perf_counter()
-    model = LoyaltyModel(params)
+    model = LoyaltyModel(params, warm_starts=WARM_STARTS)
     sampled = sampled_customers(model)
     with tqdm(total=params.horizon_days, unit="day", file=sys.stderr, leave=False,
               desc=f"{params.policy.name} seed {params.seed}", disable=not progress) as bar:

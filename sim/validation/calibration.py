@@ -28,6 +28,7 @@ from omegaconf import DictConfig
 
 from sim.core import layout as L
 from sim.runs.config import compose, params_from_cfg
+from sim.runs.warm import STORE as WARM_STARTS
 from sim.core.kernel_params import logit
 from sim.core.model import LoyaltyModel
 from sim.core.params import SimParams
@@ -86,7 +87,7 @@ def make_params(size: int, days: int, seed: int, policy: str | None = None,
 
 def run(params: SimParams) -> LoyaltyModel:
     with one_thread():
-        return LoyaltyModel(params).run()
+        return LoyaltyModel(params, warm_starts=WARM_STARTS).run()
 
 
 @dataclass

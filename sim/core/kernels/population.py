@@ -95,9 +95,16 @@ def _init_few(F, I, pv, seed, start, stop, day, initial):
 
 
 @njit(cache=True)
-def _build_ties(seed, slots, region, ties_mean, locality, household_mean, regions):
+def _build_ties(seed, slots, book, region, ties_mean, locality, household_mean, regions):
     """Social ties (random, mostly within region) and household ties (consecutive slots
-    grouped into households). Returns CSR (indptr, nbr, family), undirected, sorted."""
+    grouped into households). Returns CSR (indptr, nbr, family), undirected, sorted.
+
+    The book's customers (slots below ``book``) propose ties to anyone in the book; a
+    customer who joins later (slot i) to anyone in a slot up to theirs, the book and those
+    who joined before them. So the ties among the first m slots are the same for any
+    number of slots from m up: a run's network does not depend on how many slots its
+    policy needs for the customers it wins (and the warm start, which only fills the
+    first slots, is the same under every policy)."""
     # households: consecutive slots, size 1 + Poisson(household_mean - 1)
     household = np.empty(slots, np.int64)
     h = 0
@@ -119,6 +126,10 @@ def _build_ties(seed, slots, region, ties_mean, locality, household_mean, region
     for i in range(slots):
         by_region[fill[region[i]]] = i
         fill[region[i]] += 1
+    # region r's slots up to slot i: the first seen[r] of by_region's region-r part
+    seen = np.zeros(regions, np.int64)
+    for i in range(min(book, slots)):
+        seen[region[i]] += 1
     # directed edge list: each slot proposes Poisson(ties_mean / 2) social ties
     n_prop = np.empty(slots, np.int64)
     total = 0
@@ -135,13 +146,15 @@ def _build_ties(seed, slots, region, ties_mean, locality, household_mean, region
     fam = np.empty(2 * total, np.int8)
     e = 0
     for i in range(slots):
+        if i >= book:
+            seen[region[i]] += 1
+        reach = max(book, i + 1)  # slots this customer's ties can reach
         for k in range(n_prop[i]):
             if R.uniform(seed, R.NETWORK, i, 2, 2 * k) < locality:
                 r = region[i]
-                size = counts[r + 1] - counts[r]
-                j = by_region[counts[r] + int(R.uniform(seed, R.NETWORK, i, 3, 2 * k) * size)]
+                j = by_region[counts[r] + int(R.uniform(seed, R.NETWORK, i, 3, 2 * k) * seen[r])]
             else:
-                j = int(R.uniform(seed, R.NETWORK, i, 3, 2 * k + 1) * slots)
+                j = int(R.uniform(seed, R.NETWORK, i, 3, 2 * k + 1) * reach)
             if j == i:
                 continue
             src[e], dst[e], fam[e] = i, j, 0
