@@ -43,7 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv = saved
     if not runs:
         return 0
-    path = report.report(Path(str(cfgs[0].hydra.sweep.dir)))
+    try:
+        path = report.report(Path(str(cfgs[0].hydra.sweep.dir)))
+    except report.StudyMixed as err:
+        print(f"cxsim-headline: {err}", file=sys.stderr)
+        return 2
     print(f"cxsim-headline: wrote {path} and its figures", file=sys.stderr)
     return 0
 

@@ -109,16 +109,16 @@ METRIC_LABELS = {"churned": ("customers lost", 1.0, "customers"),
 def paired_differences(diff: pd.DataFrame, metrics: Sequence[str], out: Path) -> list[Path]:
     """Per scenario, the mean paired difference against its reference with its 95% CI, one
     panel per metric (``METRIC_LABELS``); the title counts the scenarios that lose and gain
-    NPV of profit and customer equity, of those shown. ``diff``: rows scenario, metric,
-    mean, ci_low, ci_high."""
-    scenarios = list(dict.fromkeys(diff.scenario))
+    NPV of profit and customer equity, of those shown. ``diff``: rows pair (scenario vs
+    reference), metric, mean, ci_low, ci_high."""
+    scenarios = list(dict.fromkeys(diff.pair))
     y = np.arange(len(scenarios))
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics) + 1.5,
                                                         1.2 + 0.35 * len(scenarios)),
                              sharey=True, squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         label, scale, unit = METRIC_LABELS[metric]
-        d = diff[diff.metric == metric].set_index("scenario").loc[scenarios]
+        d = diff[diff.metric == metric].set_index("pair").loc[scenarios]
         ax.errorbar(d["mean"] * scale, y, xerr=[(d["mean"] - d.ci_low) * scale,
                                                 (d.ci_high - d["mean"]) * scale],
                     fmt="o", color=OKABE_ITO[5], capsize=3, markersize=4)
@@ -128,7 +128,7 @@ def paired_differences(diff: pd.DataFrame, metrics: Sequence[str], out: Path) ->
 
     def verdict(metric: str, label: str) -> str:
         d = diff[diff.metric == metric]
-        return (f"{label}: {(d.ci_high < 0).sum()} of {len(d)} scenarios lose and "
+        return (f"{label}: {(d.ci_high < 0).sum()} of {len(d)} comparisons lose and "
                 f"{(d.ci_low > 0).sum()} gain")
 
     shown = [verdict(m, METRIC_LABELS[m][0]) for m in ("npv_profit", "customer_equity")
@@ -138,11 +138,46 @@ def paired_differences(diff: pd.DataFrame, metrics: Sequence[str], out: Path) ->
     return save(fig, out, "paired_differences")
 
 
+def paired_over_time(gaps: pd.DataFrame, turning: dict[str, tuple[str, int | None]],
+                     out: Path) -> list[Path]:
+    """Per pair (scenario vs its reference), the paired gap by day with its 95% band across
+    seeds: customers active (left) and cumulative profit since day 0 (right). ``gaps``: rows
+    pair, day, metric ("customers", "cumulative_profit"), mean, ci_low, ci_high
+    (``sim.report.report.gaps_over_time``); ``turning``: per pair, when its cumulative
+    profit gain is gone or its loss recovered (``sim.report.report.turning_day``)."""
+    names = list(dict.fromkeys(gaps.pair))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    for ax, (metric, label, scale) in zip(axes, (
+            ("customers", "customers active vs reference", 1.0),
+            ("cumulative_profit", "cumulative profit vs reference (thousands)", 1e-3))):
+        for k, name in enumerate(names):
+            g = gaps[(gaps.pair == name) & (gaps.metric == metric)]
+            years = g.day.to_numpy() / 365
+            ax.plot(years, g["mean"] * scale, label=name, linewidth=1.3, **style(k))
+            ax.fill_between(years, g.ci_low * scale, g.ci_high * scale, alpha=0.18,
+                            linewidth=0, color=style(k)["color"])
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set(xlabel="time (years)", ylabel=label)
+    gone = {n: d for n, (kind, d) in turning.items() if kind == "gone"}
+    if gone:
+        first = min(gone, key=gone.get)
+        text = (f"{first}: the profit gained early is gone after {gone[first] / 365:.1f} "
+                f"years" + (f" ({len(gone) - 1} more pair(s) turn too)" if len(gone) > 1
+                            else "") + "; paired by seed, 95% bands")
+    else:
+        text = "No scenario's early profit gain turns into a loss within the horizon " \
+               "(paired by seed, 95% bands)"
+    set_title(fig, text)
+    axes[1].legend(frameon=False, fontsize=7, loc="upper center", ncol=2,
+                   bbox_to_anchor=(-0.1, -0.15))
+    return save(fig, out, "paired_over_time")
+
+
 def revenue_vs_profit(diff: pd.DataFrame, horizon_years: float, out: Path) -> list[Path]:
     """Year-one revenue against multi-year NPV of profit, both as paired differences against
     the reference, with 95% CIs in both directions: the short-term trade-off."""
-    rev = diff[diff.metric == "revenue_year1"].set_index("scenario")
-    npv = diff[diff.metric == "npv_profit"].set_index("scenario").loc[rev.index]
+    rev = diff[diff.metric == "revenue_year1"].set_index("pair")
+    npv = diff[diff.metric == "npv_profit"].set_index("pair").loc[rev.index]
     fig, ax = plt.subplots(figsize=(7, 5))
     for k, name in enumerate(rev.index):
         ax.errorbar(rev.loc[name, "mean"] / 1e3, npv.loc[name, "mean"] / 1e3,

@@ -32,7 +32,7 @@ from tqdm import tqdm
 from sim.runs import io as sim_io
 from sim.report import plotting
 from sim.core.metrics import EVENTS, REASONS
-from sim.report.stats import mean_ci, paired_ci
+from sim.report.stats import mean_ci, paired_ci, t_half_width
 from sim.runs.study import (DAILY, RUNS, StudyDamaged, collect, read_study_info,
                              read_swept)
 
@@ -88,6 +88,28 @@ class Skipped(Exception):
     """A figure the study cannot support; the message says why (it goes into report.md)."""
 
 
+class StudyMixed(ValueError):
+    """A scenario whose runs differ in size or horizon: their means would mix answers to
+    different questions (cxsim-report refuses the study in one line)."""
+
+
+MIN_SEEDS = 3  # fewer replications: report.md warns that the intervals are wide or missing
+
+
+def check_comparable(runs: pd.DataFrame) -> None:
+    """Every scenario's runs have one population size and one horizon. Raises StudyMixed."""
+    for key, label in (("population.size", "population sizes"), ("days", "horizons (days)")):
+        if key not in runs:
+            continue
+        values = runs.groupby("scenario")[key].unique()
+        mixed = values[values.map(len) > 1]
+        if len(mixed):
+            name = mixed.index[0]
+            shown = ", ".join(f"{v:,}" for v in sorted(int(x) for x in mixed.iloc[0]))
+            raise StudyMixed(f"scenario {name} has runs of different {label}: {shown}; "
+                             f"put them in separate studies (study=...) or sweep {key}")
+
+
 # -- scenarios and their references -----------------------------------------------------------
 def _same(a: Any, b: Any) -> bool:
     """Equal values, numbers compared as numbers (0 and 0.0 are the same)."""
@@ -121,23 +143,87 @@ def scenarios(runs: pd.DataFrame, dims: Sequence[str],
     return table.loc[order]
 
 
-def differences(runs: pd.DataFrame, table: pd.DataFrame,
+def pairs(table: pd.DataFrame, dims: Sequence[str],
+          comparisons: Sequence[Sequence[str]] = ()) -> list[tuple[str, str]]:
+    """The (scenario, reference) pairs of a study's paired differences. Without
+    ``comparisons``, each scenario against its reference (``scenarios``). With them (an
+    experiment's ``comparisons``: [scenario policy, reference policy] pairs), each scenario
+    of the first policy against the scenario of the second with the same values of every
+    other swept parameter, in the order given."""
+    if not comparisons:
+        return [(name, row.reference) for name, row in table.iterrows()
+                if row.reference is not None and not row.is_reference]
+    others = [d for d in dims if d != "policy"]
+    out = []
+    for policy, reference in comparisons:
+        for name, row in table[table.policy == policy].iterrows():
+            for ref, other in table[table.policy == reference].iterrows():
+                if all(_same(other[d], row[d]) for d in others):
+                    out.append((name, ref))
+    return out
+
+
+def differences(runs: pd.DataFrame, pairs: Sequence[tuple[str, str]],
                 metrics: Sequence[str] = DIFF_METRICS) -> pd.DataFrame:
     """Mean paired differences (scenario minus its reference, seed by seed) with 95% CIs:
-    rows scenario, reference, metric, n (paired seeds), mean, ci_low, ci_high."""
+    rows scenario, reference, pair ("<scenario> vs <reference>"), metric, n (paired seeds),
+    mean, ci_low, ci_high."""
     rows = []
-    for name, row in table.iterrows():
-        if row.reference is None or row.is_reference:
-            continue
+    for name, reference in pairs:
         a = runs[runs.scenario == name].set_index("seed")
-        b = runs[runs.scenario == row.reference].set_index("seed")
+        b = runs[runs.scenario == reference].set_index("seed")
         seeds = a.index.intersection(b.index)
         for metric in metrics:
             m, lo, hi = paired_ci(a.loc[seeds, metric], b.loc[seeds, metric])
-            rows.append({"scenario": name, "reference": row.reference, "metric": metric,
+            rows.append({"scenario": name, "reference": reference,
+                         "pair": f"{name} vs {reference}", "metric": metric,
                          "n": len(seeds), "mean": m, "ci_low": lo, "ci_high": hi})
-    return pd.DataFrame(rows, columns=["scenario", "reference", "metric", "n", "mean",
+    return pd.DataFrame(rows, columns=["scenario", "reference", "pair", "metric", "n", "mean",
                                        "ci_low", "ci_high"])
+
+
+def gaps_over_time(daily: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """Day by day, each pair's paired gaps, mean and 95% CI across the seeds both ran:
+    customers active (scenario minus reference) and cumulative profit since day 0. Rows
+    pair, day, metric ("customers" or "cumulative_profit"), n, mean, ci_low, ci_high."""
+    frames = []
+    for name, reference in pairs:
+        a, b = (daily[daily.scenario == n].pivot(index="day", columns="seed",
+                                                 values=["active", "profit"])
+                for n in (name, reference))
+        seeds = a["active"].columns.intersection(b["active"].columns)
+        days = a.index.intersection(b.index)
+        gaps = {"customers": a["active"].loc[days, seeds] - b["active"].loc[days, seeds],
+                "cumulative_profit": (a["profit"].loc[days, seeds].cumsum()
+                                      - b["profit"].loc[days, seeds].cumsum())}
+        for metric, g in gaps.items():
+            mean = g.mean(axis=1)
+            half = t_half_width(g.std(axis=1, ddof=1), len(seeds)) if len(seeds) > 1 \
+                else np.full(len(g), np.nan)
+            frames.append(pd.DataFrame({"pair": f"{name} vs {reference}", "day": g.index,
+                                        "metric": metric, "n": len(seeds), "mean": mean,
+                                        "ci_low": mean - half, "ci_high": mean + half}))
+    columns = ["pair", "day", "metric", "n", "mean", "ci_low", "ci_high"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else \
+        pd.DataFrame(columns=columns)
+
+
+def turning_day(gaps: pd.DataFrame, pair: str) -> tuple[str, int | None]:
+    """When a pair's cumulative profit gain is gone, or its loss recovered, for good:
+    ("gone", day) if the gap was once clearly positive (its 95% CI above zero) and its mean
+    is below zero from ``day`` to the end; ("recovered", day) the other way round; ("none",
+    None) otherwise (no clear gain or loss first, or no turn)."""
+    g = gaps[(gaps.pair == pair) & (gaps.metric == "cumulative_profit")].set_index("day")
+    mean = g["mean"].to_numpy()
+    if mean.size == 0 or mean[-1] == 0:
+        return "none", None
+    end = np.sign(mean[-1])
+    clear = np.flatnonzero(g.ci_low.to_numpy() > 0 if end < 0 else g.ci_high.to_numpy() < 0)
+    if clear.size == 0:
+        return "none", None
+    since = np.flatnonzero(np.sign(mean[clear[-1]:]) != end)  # after the last clear day
+    day = int(g.index[clear[-1] + since[-1] + 1])
+    return ("gone" if end < 0 else "recovered"), day
 
 
 # -- the figures (each raises Skipped when the study cannot support it) -----------------------
@@ -159,6 +245,11 @@ def _fig_differences(ctx) -> list[Path]:
         ctx.diff, ("churned", "retention_annual", "npv_profit", "customer_equity"), ctx.out)
 
 
+def _fig_over_time(ctx) -> list[Path]:
+    _need_differences(ctx)
+    return plotting.paired_over_time(ctx.gaps, ctx.turning, ctx.out)
+
+
 def _fig_revenue_profit(ctx) -> list[Path]:
     _need_differences(ctx)
     return plotting.revenue_vs_profit(ctx.diff, ctx.runs.days.max() / 365, ctx.out)
@@ -175,15 +266,20 @@ def _fig_heatmaps(ctx) -> list[Path]:
 
 
 def _fig_holds(ctx) -> list[Path]:
+    """Hold times of the scenarios that promise a fixed wait and of those they are compared
+    with (every scenario if none promises one)."""
+    first = ctx.runs.groupby("scenario").first()
+    fixed = [n for n in ctx.table.index if first.loc[n, "policy.promise"] == "fixed"]
+    shown = set(fixed) | {r for s, r in ctx.pairs if s in fixed} | \
+        {s for s, r in ctx.pairs if r in fixed}
     holds = {}
-    for name in ctx.table.index:
+    for name in [n for n in ctx.table.index if n in shown or not fixed]:
         dirs = ctx.runs.loc[ctx.runs.scenario == name, "run_dir"]
         h = pd.concat([sim_io.read_holds(ctx.study / d).to_pandas() for d in dirs])
         if h.calls.sum() > 0:
             holds[name] = h[["minutes", "calls"]]
     if not holds:
         raise Skipped("no call was held in any run")
-    first = ctx.runs.groupby("scenario").first()
     promises = {n: float(first.loc[n, "policy.promised_wait_minutes"])
                 for n in holds if first.loc[n, "policy.promise"] == "fixed"}
     return plotting.hold_distributions(holds, promises, ctx.out)
@@ -248,6 +344,9 @@ def _fig_journeys(ctx) -> list[Path]:
     events["order"] = events.customer.map(shown.index)
     events = events.sort_values(["order", "day"])
     story = _story(j[j.customer == cust], int(products[cust]), name, int(run.seed))
+    if not best_score[0]:
+        story = ("No sampled customer got a price rise, judged it unfair and left; the "
+                 "closest case: " + story)
     return plotting.journey_timeline(events, story, ctx.out)
 
 
@@ -255,6 +354,8 @@ FIGURES = (("retention_curves", "Retention per scenario, 95% bands across replic
             _fig_retention),
            ("paired_differences", "Paired differences against the reference, 95% CIs",
             _fig_differences),
+           ("paired_over_time", "Customer and cumulative profit gaps over time, paired by "
+            "seed, 95% bands", _fig_over_time),
            ("revenue_vs_profit", "Year-one revenue against multi-year profit",
             _fig_revenue_profit),
            ("heatmaps", "Heatmaps over two swept parameters", _fig_heatmaps),
@@ -270,27 +371,58 @@ class _Context:
         self.daily = pd.read_parquet(study / DAILY)
         self.info = read_study_info(study)
         self.dims = ["policy", *read_swept(study)]
+        check_comparable(self.runs)
         self.table = scenarios(self.runs, self.dims, self.info["baseline"])
-        self.diff = differences(self.runs, self.table, diff_metrics(self.runs))
+        self.pairs = pairs(self.table, self.dims, self.info["comparisons"])
+        self.diff = differences(self.runs, self.pairs, diff_metrics(self.runs))
+        self.gaps = gaps_over_time(self.daily, self.pairs)
+        self.turning = {p: turning_day(self.gaps, p) for p in dict.fromkeys(self.gaps.pair)}
 
 
 # -- report.md --------------------------------------------------------------------------------
-def _cell(values, fmt: str) -> str:
+SHARES = ("retention_annual", "abandonment_rate", "unfair_share_end")  # within [0, 1]
+
+
+def _cell(values, fmt: str, share: bool = False) -> str:
+    """Mean [95% CI] of ``values``; a share's interval is cut to [0, 1], where it lies."""
     m, lo, hi = mean_ci(values)
+    if share:
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
     return fmt.format(m) if np.isnan(lo) else \
         f"{fmt.format(m)} [{fmt.format(lo)}, {fmt.format(hi)}]"
 
 
-def _span(values: pd.Series) -> str:
+def _span(values: pd.Series, unit: str | None = None) -> str:
+    """The range of ``values`` ("5" or "3 to 5"), with ``unit`` after it in the singular
+    or plural as the number reads ("1 replication", "3 to 5 replications")."""
     lo, hi = int(values.min()), int(values.max())
-    return f"{lo:,}" if lo == hi else f"{lo:,} to {hi:,}"
+    text = f"{lo:,}" if lo == hi else f"{lo:,} to {hi:,}"
+    return text if unit is None else f"{text} {unit}{'' if lo == hi == 1 else 's'}"
 
 
-def answers(diff: pd.DataFrame, years: float) -> list[str]:
+def _years(years: float) -> str:
+    return f"{years:g} year" + ("" if years == 1 else "s")
+
+
+def _turn_text(turn: tuple[str, int | None]) -> str:
+    kind, day = turn
+    if kind == "gone":
+        return (f" Its cumulative profit gain is gone by day {day:,} "
+                f"(year {day // 365 + 1}) and stays a loss to the end.")
+    if kind == "recovered":
+        return (f" Its cumulative profit loss is recovered by day {day:,} "
+                f"(year {day // 365 + 1}) and stays a gain to the end.")
+    return ""
+
+
+def answers(diff: pd.DataFrame, years: float,
+            turning: Mapping[str, tuple[str, int | None]] | None = None) -> list[str]:
     """One sentence per scenario with a reference, from its paired differences: customers
     lost, year-one revenue and profit, the profit of each later year, NPV of profit over the
     horizon and customer equity (NPV plus the discounted future value of the customers left
-    at the end), each as mean [95% CI]; metrics missing from ``diff`` are left out."""
+    at the end), each as mean [95% CI]; metrics missing from ``diff`` are left out; and
+    when the cumulative profit gap turns for good (``turning``, by pair)."""
+    turning = turning or {}
     def part(d: pd.DataFrame, metric: str) -> str:
         r = d.loc[metric]
         if np.isnan(r.ci_low):
@@ -310,7 +442,8 @@ def answers(diff: pd.DataFrame, years: float) -> list[str]:
         lines.append(f"- **{scenario}** against {reference}: customers lost "
                      f"{part(d, 'churned')}; year-one revenue {part(d, 'revenue_year1')} and "
                      f"profit {part(d, 'profit_year1')}{by_year}; NPV of profit over "
-                     f"{years:g} years {part(d, 'npv_profit')}{equity}.")
+                     f"{_years(years)} {part(d, 'npv_profit')}{equity}."
+                     + _turn_text(turning.get(f"{scenario} vs {reference}", ("none", None))))
     return lines
 
 
@@ -323,10 +456,15 @@ def markdown(ctx, drawn: set[str], skipped: dict[str, str]) -> str:
     if info["question"]:
         question = info["question"]
         lines += [f"**Question.** {question[:1].upper()}{question[1:]}", ""]
+    if seeds.min() < MIN_SEEDS:
+        few = ", ".join(seeds[seeds < MIN_SEEDS].index)
+        lines += [f"**Warning.** Fewer than {MIN_SEEDS} replications in {few}: the "
+                  "intervals below are wide or missing (a single replication has none); run "
+                  "more seeds before reading an answer from this study.", ""]
     lines += [f"{len(runs)} complete runs in {len(ctx.table)} scenarios, "
-              f"{_span(seeds)} replications (seeds) each; "
+              f"{_span(seeds, 'replication')} (seeds) each; "
               f"{_span(runs.customers_start)} customers at the start, "
-              f"{_span(runs.days)} days. Swept: "
+              f"{_span(runs.days, 'day')}. Swept: "
               f"{', '.join(ctx.dims)} (and the seed). Baseline: "
               + ", ".join(f"{k}={v}" for k, v in info["baseline"].items())
               + ". Mean [95% CI] across replications."
@@ -336,7 +474,7 @@ def markdown(ctx, drawn: set[str], skipped: dict[str, str]) -> str:
               "|---" * (len(columns) + 1) + "|"]
     for scenario in ctx.table.index:
         r = runs[runs.scenario == scenario]
-        lines.append(f"| {scenario} | " + " | ".join(_cell(r[c], f) for c, _, f in columns)
+        lines.append(f"| {scenario} | " + " | ".join(_cell(r[c], f, c in SHARES) for c, _, f in columns)
                      + " |")
     lines += ["", "Profit by year is undiscounted. Customer equity is the NPV of profit over "
               "the horizon plus the customers still active at the end, each valued at their "
@@ -348,7 +486,7 @@ def markdown(ctx, drawn: set[str], skipped: dict[str, str]) -> str:
     if not ctx.diff.empty:
         years = round(float(runs.days.max()) / 365.0, 1)
         lines += ["", "## Answers", "", "Each scenario minus its reference on the same seeds, "
-                  "mean [95% CI]:", ""] + answers(ctx.diff, years)
+                  "mean [95% CI]:", ""] + answers(ctx.diff, years, ctx.turning)
     lines += ["", "## Paired differences against the reference (same seeds)", ""]
     if ctx.diff.empty:
         lines.append("None: no scenario has a reference scenario (see the baseline above).")
@@ -400,10 +538,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         collect(args.study, progress=not args.no_progress)
-    except (FileNotFoundError, StudyDamaged) as err:  # no run, or a damaged one: refused
+        path = report(args.study, progress=not args.no_progress)
+    except (FileNotFoundError, StudyDamaged, StudyMixed) as err:  # refused in one line
         print(f"{PROG}: {err}", file=sys.stderr)
         return 2
-    path = report(args.study, progress=not args.no_progress)
     print(f"{PROG}: wrote {path} and its figures", file=sys.stderr)
     return 0
 

@@ -23,7 +23,7 @@ import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import yaml
 from hydra import compose as hydra_compose
@@ -74,6 +74,10 @@ class RunConfig(SimParams):
     # ("policy.price_change"). Empty: policy=baseline. (Empty by default so that an
     # experiment's baseline replaces it rather than merging into it.)
     baseline: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    # the pairs of a study's paired differences instead, each [scenario's policy, its
+    # reference's policy] by name, e.g. [[silent_hike, explained_hike]]; empty: each scenario
+    # against the baseline above
+    comparisons: List[List[str]] = dataclasses.field(default_factory=list)
 
 
 RUN_KEYS = tuple(f.name for f in dataclasses.fields(RunConfig)
@@ -207,6 +211,9 @@ def check_run_keys(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         if key not in names:
             raise ParamError(unknown_key_message(key, given.get(key, _fmt(cfg[key]))))
     check_name("study", cfg.study)
+    for pair in cfg.comparisons:
+        if len(pair) != 2 or not all(isinstance(n, str) and n for n in pair):
+            raise ParamError(f"comparisons: {_fmt(list(pair))}: must be " + allowed("comparisons"))
     if not isinstance(cfg.results_dir, str) or not cfg.results_dir.strip():
         raise ParamError(f"results_dir={_fmt(cfg.results_dir)}: must be "
                          + allowed("results_dir"))
@@ -292,6 +299,8 @@ def allowed(full_key: str) -> str | None:
         return NAME_RULE
     if full_key == "results_dir":
         return "a directory path, not empty"
+    if full_key == "comparisons":
+        return "a list of [scenario policy, reference policy] pairs of policy names"
     meta = f.metadata
     if meta.get("choices") is not None:
         return "one of " + ", ".join(meta["choices"])

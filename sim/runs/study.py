@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +95,11 @@ def experiment_question(path: Path) -> str:
 
 
 def write_study_info(study_dir: Path | str, experiment: str | None, question: str | None,
-                     baseline: Mapping[str, Any]) -> None:
-    sim_io.write_json(Path(study_dir) / STUDY, {"experiment": experiment, "question": question,
-                                                "baseline": dict(baseline)})
+                     baseline: Mapping[str, Any],
+                     comparisons: Sequence[Sequence[str]] = ()) -> None:
+    sim_io.write_json(Path(study_dir) / STUDY, {
+        "experiment": experiment, "question": question, "baseline": dict(baseline),
+        "comparisons": [list(c) for c in comparisons]})
 
 
 def read_study_info(study_dir: Path | str) -> dict:
@@ -111,6 +113,7 @@ def read_study_info(study_dir: Path | str) -> dict:
         raise StudyDamaged(f"{path}: unreadable (not a JSON object)")
     info.setdefault("experiment", None)
     info.setdefault("question", None)
+    info.setdefault("comparisons", [])
     info["baseline"] = info.get("baseline") or dict(DEFAULT_BASELINE)
     return info
 
@@ -253,7 +256,7 @@ class CollectStudy(Callback):
         path = experiment_files().get(experiment) if experiment else None
         try:
             write_study_info(study_dir, experiment, path and experiment_question(path),
-                             dict(config.baseline))
+                             dict(config.baseline), [list(c) for c in config.comparisons])
             runs, _ = collect(study_dir)
         except (StudyDamaged, FileNotFoundError, OSError) as err:
             # Hydra turns a callback's exception into a warning and exits 0; a sweep whose

@@ -191,7 +191,7 @@ def test_report_shows_customer_equity_and_its_paired_differences(tiny_study):
     assert "| silent_hike | baseline | customer_equity | 2 |" in text
     assert "| silent_hike | baseline | future_value | 2 |" in text
     table = report.scenarios(runs, ["policy"], {"policy": "baseline"})
-    d = report.differences(runs, table).set_index("metric")
+    d = report.differences(runs, report.pairs(table, ["policy"])).set_index("metric")
     assert f"customer equity {d.loc['customer_equity', 'mean']:+,.0f} [" in text
     assert (root / "paired_differences.png").stat().st_size > 1000
 

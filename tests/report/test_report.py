@@ -11,10 +11,12 @@ import sys
 
 import pandas as pd
 import pytest
+import yaml
 
 from sim.report import report
 from sim.report.stats import paired_ci
 from sim.runs import study
+from sim.runs.config import CONFIG_DIR
 from tests.helpers import TINY
 
 
@@ -34,8 +36,9 @@ def test_report_writes_every_figure_and_the_tables(tiny_study):
     assert "| understaffed staffing_factor=0.35 | baseline staffing_factor=0.35 | churned | 2 |" \
         in text
     # the answer in one sentence per scenario, from the same paired differences
-    diff = report.differences(runs, report.scenarios(
-        runs, ["policy", "policy.staffing_factor"], {"policy": "baseline"}))
+    dims = ["policy", "policy.staffing_factor"]
+    diff = report.differences(runs, report.pairs(report.scenarios(
+        runs, dims, {"policy": "baseline"}), dims))
     d = diff[diff.scenario == "understaffed staffing_factor=1"].set_index("metric")
     assert (f"- **understaffed staffing_factor=1** against baseline staffing_factor=1: "
             f"customers lost {d.loc['churned', 'mean']:+,.0f} [") in text
@@ -48,7 +51,8 @@ def test_differences_pair_by_seed_against_the_matching_reference(tiny_study):
                              {"policy": "baseline"})
     assert list(table.index[:2]) == ["baseline staffing_factor=0.35",
                                      "baseline staffing_factor=1"]
-    diff = report.differences(runs, table, ["npv_profit"]).set_index("scenario")
+    diff = report.differences(runs, report.pairs(table, ["policy", "policy.staffing_factor"]),
+                              ["npv_profit"]).set_index("scenario")
     row = diff.loc["understaffed staffing_factor=1"]
     a = runs[runs.scenario == "understaffed staffing_factor=1"].set_index("seed").npv_profit
     b = runs[runs.scenario == "baseline staffing_factor=1"].set_index("seed").npv_profit
@@ -104,10 +108,19 @@ def test_headline_runs_with_joblib_and_ends_with_its_report(tmp_path, subprocess
     assert result.returncode == 0, result.stderr
     out = tmp_path / "results" / "headline"
     runs = pd.read_parquet(out / study.RUNS)
-    assert len(runs) == 12 and set(runs.seed) == {0, 1}
-    assert (out / "report.md").is_file() and (out / "paired_differences.pdf").is_file()
+    experiment = yaml.safe_load((CONFIG_DIR / "experiment" / "headline.yaml").read_text())
+    policies = experiment["hydra"]["sweeper"]["params"]["policy"].split(",")
+    assert len(runs) == 2 * len(policies) and set(runs.seed) == {0, 1}
+    assert set(runs.policy) == set(policies)
+    for fig in ("paired_differences", "paired_over_time", "hold_distributions"):
+        assert (out / f"{fig}.pdf").is_file(), fig
     info = json.loads((out / study.STUDY).read_text())
     assert info["experiment"] == "headline" and info["baseline"] == {"policy": "baseline"}
+    assert info["comparisons"] == experiment["comparisons"]
+    text = (out / "report.md").read_text()
+    for scenario, reference in experiment["comparisons"]:  # each against its own reference
+        assert f"- **{scenario}** against {reference}: customers lost" in text
+    assert "**Warning.** Fewer than 3 replications" in text  # two seeds
 
 
 def test_headline_help_prints_its_usage_and_runs_nothing(tmp_path, subprocess_env):
