@@ -37,7 +37,7 @@ CALIBRATION_CHECKS = ("retention", "fairness", "service_outcomes", "contagion",
 # DEFAULT stands for the parameter's default in sim.core.params
 DEFAULT = None
 SWEEPS = (
-    ("behaviour.base_annual_hazard", (0.06, DEFAULT, 0.10)),
+    ("behaviour.base_annual_hazard", (0.07, DEFAULT, 0.15)),
     ("behaviour.products_exponent", (1.86, DEFAULT, 2.5)),
     ("behaviour.contagion_hazard_ratio", (1.8, DEFAULT, 2.5)),
     ("behaviour.resolved_high_effort", (-0.15, DEFAULT, -0.75)),
