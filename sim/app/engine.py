@@ -83,6 +83,7 @@ SEEDS_LABEL, SEEDS_DEFAULT, MAX_SEEDS = "seeds (runs per side)", "3", 50
 BASELINE = "baseline"
 WHAT_IF = "what-if"
 STORY_PRODUCTS = 2  # a "platinum" customer holds at least this many products
+JOURNEY_OTHERS = 2  # other multi-product customers on the journey figure
 
 _compose_lock = threading.Lock()  # Hydra's compose API keeps global state
 _png_lock = threading.Lock()      # plotting.FORMATS, set to PNG only while the page draws
@@ -476,21 +477,33 @@ def _story(events: pd.DataFrame) -> str:
 
 def fig_journey(scenario: Run, baseline: Run, seed: int) -> Figure | None:
     """One sampled platinum customer of the first seed under both sides (the same customer:
-    the same seed draws the same book) (``plotting.journey_timeline``)."""
+    the same seed draws the same book), with the ``JOURNEY_OTHERS`` sampled multi-product
+    customers with the most events under the what-if below (``plotting.journey_timeline``).
+    Titled with the platinum customer's two stories."""
     cust = platinum(scenario)
     if cust is None:
         return None
-    products = int(scenario.products[cust])
-    rows = []
-    for side, run in ((WHAT_IF, scenario), (BASELINE, baseline)):
-        j = run.journeys[run.journeys.customer == cust]
-        rows.append(j.assign(label=f"{side}: customer {cust}") if len(j) else
-                    pd.DataFrame({"customer": [cust], "day": [0], "event": ["(no event)"],
-                                  "value": [0.0], "label": [f"{side}: customer {cust}"]}))
+    products = scenario.products
+    j = scenario.journeys
+    busy = j[j.customer.map(products).fillna(0) >= STORY_PRODUCTS] if len(j) else j
+    others = [int(c) for c in (busy.groupby("customer").size().sort_values(ascending=False)
+                               .index if len(busy) else []) if c != cust][:JOURNEY_OTHERS]
+    rows, stories = [], {}
+    for c in (cust, *others):
+        for side, run in ((WHAT_IF, scenario), (BASELINE, baseline)):
+            label = f"{side}: customer {c} ({int(products[c])} products)"
+            e = run.journeys[run.journeys.customer == c]
+            if c == cust:
+                stories[side] = _story(e)
+            rows.append(e.assign(label=label) if len(e) else pd.DataFrame(
+                {"customer": [c], "day": [0], "event": ["(no event)"], "value": [0.0],
+                 "label": [label]}))
     events = pd.concat(rows, ignore_index=True)
-    title = (f"Seed {seed}, a {products}-product customer: under the what-if "
-             f"{_story(rows[0])}; under the baseline {_story(rows[1])}")
-    return _png(lambda out: plotting.journey_timeline(events, title, out), "journey", title)
+    title = (f"Seed {seed}, a {int(products[cust])}-product customer: under the what-if "
+             f"{stories[WHAT_IF]}; under the baseline {stories[BASELINE]}")
+    short = (f"Seed {seed}: customer {cust} (top), and the busiest multi-product customers, "
+             "under the what-if and the baseline")
+    return _png(lambda out: plotting.journey_timeline(events, short, out), "journey", title)
 
 
 @dataclass

@@ -35,6 +35,9 @@ def simulate(what_if: E.WhatIf) -> E.Result:
     return E.evaluate(what_if, progress)
 
 
+NUM = ' style="padding: 1px 12px; text-align: right"'  # a number's cell
+
+
 def numbers_html(result: E.Result) -> str:
     """The numbers as an HTML table; each row carries its exact values as data attributes."""
     def cell(value: float, fmt: str) -> str:
@@ -47,11 +50,11 @@ def numbers_html(result: E.Result) -> str:
             f'<tr class="cxsim-number" data-key="{key}" data-what-if="{r[E.WHAT_IF]!r}" '
             f'data-baseline="{r[E.BASELINE]!r}" data-gap="{r.gap!r}" '
             f'data-ci-low="{r.ci_low!r}" data-ci-high="{r.ci_high!r}">'
-            f"<td>{html.escape(r.label)}</td><td>{cell(r[E.WHAT_IF], r.format)}</td>"
-            f"<td>{cell(r[E.BASELINE], r.format)}</td><td>{cell(r.gap, r.format)}</td>"
-            f"<td>{ci}</td></tr>")
-    head = ("<tr><th></th><th>what-if</th><th>baseline</th><th>gap (paired)</th>"
-            "<th>95% CI</th></tr>")
+            f"<td>{html.escape(r.label)}</td><td{NUM}>{cell(r[E.WHAT_IF], r.format)}</td>"
+            f"<td{NUM}>{cell(r[E.BASELINE], r.format)}</td><td{NUM}>{cell(r.gap, r.format)}</td>"
+            f"<td{NUM}>{ci}</td></tr>")
+    head = (f"<tr><th></th><th{NUM}>what-if</th><th{NUM}>baseline</th>"
+            f"<th{NUM}>gap (paired)</th><th{NUM}>95% CI of the gap</th></tr>")
     return (f'<table class="cxsim-numbers" style="border-collapse: collapse; font-size: 13px">'
             f"{head}{''.join(rows)}</table>")
 
