@@ -136,7 +136,7 @@ def test_page_runs_what_the_model_runs(app, browser, expected, capsys):
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_label("seeds (runs per side)", exact=True).fill(str(SEEDS))
     page.locator(".cxsim-run").click()
-    page.locator(".cxsim-figure-journey img").wait_for(timeout=120_000)
+    page.locator(".cxsim-figure-journey img").wait_for(timeout=300_000)  # a busy machine
     figures = page.locator(".cxsim-figure")
     assert figures.count() == 5
     for k in range(5):
