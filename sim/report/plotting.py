@@ -234,7 +234,6 @@ def hold_distributions(holds: dict[str, pd.DataFrame], promises: dict[str, float
     """Share of held calls waiting longer than t, pooled over seeds, per scenario; a dashed
     line at each fixed promise. ``holds[scenario]``: columns minutes, calls."""
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    beyond = {}
     for k, (name, h) in enumerate(holds.items()):
         h = h.groupby("minutes")["calls"].sum().sort_index()
         total = h.sum()
@@ -244,9 +243,22 @@ def hold_distributions(holds: dict[str, pd.DataFrame], promises: dict[str, float
         promise = promises.get(name)
         if promise is not None:
             ax.axvline(promise / 60, linewidth=0.8, **{**style(k), "linestyle": "--"})
-            beyond[name] = (100 * h[h.index > promise].sum() / total, promise)
     ax.set(xlabel="time on hold (hours)", ylabel="held calls waiting longer (%)",
            yscale="log")
+    set_title(ax, hold_finding(holds, promises))
+    _legend(ax, len(holds))
+    return save(fig, out, "hold_distributions")
+
+
+def hold_finding(holds: dict[str, pd.DataFrame], promises: dict[str, float | None]) -> str:
+    """The title of ``hold_distributions``: the scenario whose held calls most often wait
+    beyond its fixed promise, or else the one with the longest 90th-percentile hold."""
+    beyond = {}
+    for name, h in holds.items():
+        h = h.groupby("minutes")["calls"].sum().sort_index()
+        promise = promises.get(name)
+        if promise is not None:
+            beyond[name] = (100 * h[h.index > promise].sum() / h.sum(), promise)
     if beyond:
         name = max(beyond, key=lambda n: beyond[n][0])
         text = (f"{name}: {beyond[name][0]:.2g}% of held calls wait beyond the promised "
@@ -257,9 +269,7 @@ def hold_distributions(holds: dict[str, pd.DataFrame], promises: dict[str, float
                             for n, h in holds.items())}
         name = max(p90, key=p90.get)
         text = f"Longest holds under {name}: 1 call in 10 waits {p90[name]:.0f} minutes or more"
-    set_title(ax, text)
-    _legend(ax, len(holds))
-    return save(fig, out, "hold_distributions")
+    return text
 
 
 def churn_by_reason(means: pd.DataFrame, out: Path) -> list[Path]:
@@ -271,14 +281,19 @@ def churn_by_reason(means: pd.DataFrame, out: Path) -> list[Path]:
         ax.barh(means.index, means[f"churned_{r}"], left=left, color=OKABE_ITO[k + 1], label=r)
         left += means[f"churned_{r}"].to_numpy()
     ax.invert_yaxis()
-    top = means.sum(axis=1).idxmax()
-    reason = means.loc[top].idxmax().removeprefix("churned_")
     ax.set(xlabel="customers lost over the horizon (mean over seeds)")
-    set_title(ax, f"{top} loses the most customers ({means.loc[top].sum():,.0f}), "
-                  f"mostly for {reason}")
+    set_title(ax, churn_finding(means))
     ax.legend(frameon=False, fontsize=7, ncol=len(REASONS), loc="upper center",
               bbox_to_anchor=(0.5, -0.18))  # below the axis label, clear of the bars
     return save(fig, out, "churn_by_reason")
+
+
+def churn_finding(means: pd.DataFrame) -> str:
+    """The title of ``churn_by_reason``: the scenario that loses the most, and its main
+    reason."""
+    top = means.sum(axis=1).idxmax()
+    reason = means.loc[top].idxmax().removeprefix("churned_")
+    return f"{top} loses the most customers ({means.loc[top].sum():,.0f}), mostly for {reason}"
 
 
 def journey_timeline(events: pd.DataFrame, story: str, out: Path) -> list[Path]:
