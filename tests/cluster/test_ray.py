@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
+import time
 
 import pytest
 
 from sim.runs import io as sim_io
 from tests.cluster.helpers import (RUNS, listeners_of, process_titles, run_files,
-                                   session_pids, start_sweep, sweep, wait_for_runs)
+                                   session_pids, start_sweep, sweep, sweep_args, sweep_env,
+                                   wait_for_runs)
 
 pytestmark = pytest.mark.slow
 
@@ -106,3 +110,48 @@ def test_a_ray_sweep_survives_a_killed_worker(ray_head, cluster_python, referenc
     assert "_run_job" in log and ("died" in log or "killed" in log)  # Ray saw it go
     assert run_files(study_dir) == reference[1]
     assert json.loads((study_dir / "study.json").read_text())["runs_left_out"] == 0
+
+
+def test_a_relative_results_dir_on_a_ray_cluster_stops_before_any_run(ray_head,
+                                                                     cluster_python,
+                                                                     tmp_path):
+    args = [a for a in sweep_args(tmp_path, *ray_launcher(ray_head))
+            if not a.startswith("results_dir=")]
+    done = subprocess.run([str(cluster_python), "-m", "sim.runs.cli", *args], cwd=tmp_path,
+                          env=sweep_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr == ("cxsim-run: results_dir=results: must be an absolute path on a "
+                           "Ray cluster (its workers do not run in this directory; give a "
+                           "directory they share, e.g. results_dir=$PWD/results)\n")
+    assert not (tmp_path / "results").exists()
+
+
+def _with_temp_dir(temp_dir: str) -> list[int]:
+    """Processes whose command line names ``temp_dir`` (the Ray a sweep started)."""
+    return [pid for pid, title in process_titles(
+        [int(p) for p in os.listdir("/proc") if p.isdigit()]).items() if temp_dir in title]
+
+
+def test_a_sweep_on_a_ray_it_starts_itself_stays_on_loopback_and_stops_it(
+        cluster_python, reference, tmp_path, stopped_afterwards):
+    temp_dir = tempfile.mkdtemp(prefix="cxray-", dir="/tmp")
+    try:
+        proc = start_sweep(cluster_python, tmp_path, "hydra/launcher=cxsim_ray_local",
+                           f"+hydra.launcher.ray.init._temp_dir={temp_dir}")
+        stopped_afterwards(proc)
+        sockets = {}
+        while proc.poll() is None:
+            sockets.update(listeners_of(set(_with_temp_dir(temp_dir))
+                                        | set(session_pids(proc.pid))))
+            time.sleep(0.3)
+        assert proc.returncode == 0, (tmp_path / "sweep.log").read_text()
+        assert sockets and all(sockets.values()), sockets
+        assert run_files(tmp_path / "results" / "cluster") == reference[1]
+        deadline = time.time() + 20
+        while _with_temp_dir(temp_dir) and time.time() < deadline:
+            time.sleep(0.2)
+        assert not _with_temp_dir(temp_dir), "the sweep left its Ray running"
+    finally:
+        for pid in _with_temp_dir(temp_dir):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(temp_dir, ignore_errors=True)
