@@ -7,7 +7,9 @@ config is composed, and ``params_from_cfg`` then checks every range and choice
 (``sim.core.params.validate``) before any simulation starts. ``compose_jobs`` adds the checks
 of the command line itself (``check_overrides``: a key given twice, a missing key, a boolean
 written as anything but true/false) and of the run-level keys (``check_run_keys``: unknown
-top-level keys, the study and policy names that name directories, an empty results_dir).
+top-level keys, the study and policy names that name directories, an empty results_dir)
+and, for a sweep, of its launcher (``check_launcher_installed``: a launcher whose optional
+extra is missing; ``check_launcher``: a relative results directory on a Ray cluster).
 ``error_line`` turns any of these failures into one line naming the full key, the value and
 what is allowed.
 

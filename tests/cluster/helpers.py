@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import socket
 import subprocess
 import time
@@ -20,8 +21,11 @@ SWEEP = ["-m", "policy=baseline,silent_hike", "seed=0,1,2", "population.size=300
          "progress=false", "study=cluster"]
 RUNS = 6
 # Ray on the loopback address only: Ray replaces 127.0.0.1 by the machine's address unless
-# it believes it is not part of a cluster (ray._private.services.get_node_ip_address)
-RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+# it believes it is not part of a cluster (ray._private.services.get_node_ip_address). The
+# head and the drivers share a token of this test session: Ray would otherwise take (and a
+# Ray started by ray.init would write) ~/.ray/auth_token
+RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0",
+           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
 # the tables of a collected study, compared byte for byte between launchers
 TABLES = (study.RUNS, study.DAILY, study.STUDY)
 
