@@ -7,7 +7,8 @@
 
 Each run writes ``<results_dir>/<study>/<policy>/<config hash>/`` (see ``sim.runs.io``); a multirun
 ends by collecting its study (``sim.runs.study``: ``runs.parquet``, ``daily.parquet``). A sweep
-worker sets numba's threads so that the workers together use each core once. The
+worker sets numba's threads so that the workers together use each core once (a Ray task or a
+submitit job: the cores its launcher reserves for it, ``sim.runs.study.launcher_threads``). The
 command line is composed and validated in full before Hydra starts (``sim.runs.config.compose_jobs``),
 so an unknown key, a wrong type, a value out of range, a missing policy, a key given twice,
 a config file that is not valid YAML or an output directory that cannot be written stops
@@ -32,7 +33,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
@@ -131,8 +132,8 @@ def hydra_app(cfg: DictConfig) -> None:
     Hydra on ``sys.argv``)."""
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    if hydra_cfg.mode == RunMode.MULTIRUN:  # one of n_jobs workers (basic launcher: one)
-        set_worker_threads(OmegaConf.select(hydra_cfg, "launcher.n_jobs", default=1))
+    if hydra_cfg.mode == RunMode.MULTIRUN:  # a job of a sweep: the launcher's share of cores
+        set_worker_threads(hydra_cfg.launcher)
     problem = run_problem(run_dir)  # files checked against the manifest (sim.runs.io.verify_run)
     if problem is None and not cfg.force:
         print(f"{PROG}: {run_dir} is complete; skipped (force=true runs it again)",

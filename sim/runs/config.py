@@ -7,7 +7,9 @@ config is composed, and ``params_from_cfg`` then checks every range and choice
 (``sim.core.params.validate``) before any simulation starts. ``compose_jobs`` adds the checks
 of the command line itself (``check_overrides``: a key given twice, a missing key, a boolean
 written as anything but true/false) and of the run-level keys (``check_run_keys``: unknown
-top-level keys, the study and policy names that name directories, an empty results_dir).
+top-level keys, the study and policy names that name directories, an empty results_dir)
+and, for a sweep, of its launcher (``check_launcher_installed``: a launcher whose optional
+extra is missing; ``check_launcher``: a relative results directory on a Ray cluster).
 ``error_line`` turns any of these failures into one line naming the full key, the value and
 what is allowed.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib.util
 import re
 import typing
 from collections.abc import Sequence
@@ -150,7 +153,56 @@ def compose_jobs(overrides: Sequence[str], multirun: bool = False, config_name: 
     for cfg in cfgs:
         params_from_cfg(cfg)
         check_run_keys(cfg, overrides)
+        if multirun:
+            check_launcher(cfg, overrides)
     return cfgs
+
+
+# launchers of Hydra's plugins and of configs/hydra/launcher/ that need an optional extra
+LAUNCHER_EXTRAS = {
+    **dict.fromkeys(("ray", "ray_aws", "cxsim_ray", "cxsim_ray_local"),
+                    ("hydra_plugins.hydra_ray_launcher", "hydra-ray-launcher", "ray")),
+    **dict.fromkeys(("submitit_local", "submitit_slurm", "cxsim_slurm", "cxsim_submitit_local"),
+                    ("hydra_plugins.hydra_submitit_launcher", "hydra-submitit-launcher",
+                     "slurm")),
+}
+
+
+def check_launcher_installed(item: str, launcher: Any) -> None:
+    """A launcher whose Hydra plugin is an optional extra (``LAUNCHER_EXTRAS``) that is not
+    installed: ParamError naming the extra to install (composing would only say that
+    there is no such launcher)."""
+    if not isinstance(launcher, str) or launcher not in LAUNCHER_EXTRAS:
+        return
+    module, plugin, extra = LAUNCHER_EXTRAS[launcher]
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise ParamError(f"{item}: needs {plugin}, which is not installed; install it "
+                         f"with pip install -e \".[{extra}]\"")
+
+
+def check_launcher(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
+    """A sweep's launcher settings that would fail only once runs are sent out: a Ray
+    cluster given by address (hydra-ray-launcher) runs its tasks in the cluster's own
+    working directory, so the sweep's directory must be absolute (on a directory the
+    workers share). Raises ParamError."""
+    launcher = OmegaConf.select(cfg, "hydra.launcher")
+    if launcher is None or not str(launcher.get("_target_", "")).endswith(".RayLauncher"):
+        return
+    if OmegaConf.select(launcher, "ray.init.address") is None:  # Ray started by the sweep
+        return
+    sweep_dir = str(cfg.hydra.sweep.dir)
+    if Path(sweep_dir).is_absolute():
+        return
+    given = _given(overrides)
+    shown = f"hydra.sweep.dir={given['hydra.sweep.dir']}" if "hydra.sweep.dir" in given \
+        else f"results_dir={cfg.results_dir}"
+    raise ParamError(f"{shown}: must be an absolute path on a Ray cluster (its workers do "
+                     "not run in this directory; give a directory they share, e.g. "
+                     "results_dir=$PWD/results)")
 
 
 def check_overrides(overrides: Sequence[str]) -> None:
@@ -170,6 +222,8 @@ def check_overrides(overrides: Sequence[str]) -> None:
             raise ParamError(f"{item}: {key} is given twice ({seen[key, override.package]} "
                              f"and {item}); give each key once")
         seen[key, override.package] = item
+        if key == "hydra/launcher" and not override.is_delete():
+            check_launcher_installed(item, override.value())
         if override.package is None and _lookup(key)[2] is bool:
             _check_bool(override, item)
 

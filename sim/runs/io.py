@@ -11,8 +11,8 @@ A run directory holds (besides Hydra's ``.hydra/`` when written by ``cxsim-run``
   minutes with calls; the last minute, a week, counts a week or more);
 - ``summary.json``: the model's summary;
 - ``manifest.json``: seed, config hash, the model code's fingerprint, parameters, package
-  versions, git revision, wall time, every result file's size and SHA-256 (``files``) and
-  ``"status": "complete"``, written last.
+  versions, git revision, wall time, numba threads, every result file's size and SHA-256
+  (``files``) and ``"status": "complete"``, written last.
 
 Every file is written under a temporary name in the same directory and moved into place with
 ``os.replace``, so a reader never sees half a file; a directory whose manifest is missing or
@@ -207,6 +207,12 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
+def numba_threads() -> int:
+    """The numba threads this process runs the kernels on (results do not depend on it)."""
+    import numba
+    return numba.get_num_threads()
+
+
 def git_revision(where: Path = Path(__file__).resolve().parent) -> dict | None:
     """The source checkout's commit and whether tracked files differ from it; None when the
     code does not run from a git checkout (or git is missing)."""
@@ -255,6 +261,7 @@ def write_run(run_dir: Path | str, params: SimParams, timeseries: Mapping[str, n
         "git": git_revision(),
         "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_seconds": round(wall_seconds, 3),
+        "numba_threads": numba_threads(),
         "files": files,
         "status": COMPLETE,
     })

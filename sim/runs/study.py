@@ -66,11 +66,28 @@ def threads_per_worker(n_jobs: int | None, cores: int | None = None) -> int:
     return max(1, cores // min(workers, cores))
 
 
-def set_worker_threads(n_jobs: int | None) -> int:
-    """Set numba's threads in this process (a sweep worker) for ``n_jobs`` parallel workers;
-    returns the number set. Never more than numba's own limit (``NUMBA_NUM_THREADS``)."""
+def launcher_threads(launcher: Mapping[str, Any] | None, cores: int | None = None) -> int:
+    """Numba threads for one job of a sweep run by ``launcher`` (the ``hydra.launcher``
+    config): a Ray task (hydra-ray-launcher) uses the cores Ray reserves for it,
+    ``ray.remote.num_cpus`` (Ray's default: one); a submitit job (Slurm or local) its
+    ``cpus_per_task`` (unset: one, Slurm's default); any other launcher its share of this
+    machine's cores, ``threads_per_worker(n_jobs)`` (joblib's ``n_jobs``; the basic
+    launcher runs one job at a time). Never below one."""
+    launcher = launcher or {}
+    ray = launcher.get("ray")
+    if ray is not None and "remote" in ray:  # hydra-ray-launcher: ray.init, ray.remote
+        return max(1, int((ray.get("remote") or {}).get("num_cpus") or 1))
+    if "cpus_per_task" in launcher:          # hydra-submitit-launcher
+        return max(1, int(launcher.get("cpus_per_task") or 1))
+    return threads_per_worker(launcher.get("n_jobs", 1), cores)
+
+
+def set_worker_threads(launcher: Mapping[str, Any] | None) -> int:
+    """Set numba's threads in this process (one job of a sweep run by ``launcher``, see
+    ``launcher_threads``); returns the number set. Never more than numba's own limit
+    (``NUMBA_NUM_THREADS``, by default the machine's cores)."""
     import numba
-    threads = min(threads_per_worker(n_jobs), numba.config.NUMBA_NUM_THREADS)
+    threads = min(launcher_threads(launcher), numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(threads)
     return threads
 
