@@ -143,10 +143,97 @@ def compose_jobs(overrides: Sequence[str], multirun: bool = False, config_name: 
             loader = GlobalHydra.instance().config_loader()
             jobs = sweep_jobs(loader, config_name, overrides)
         cfgs = _compose_each(config_name, jobs)
+    files_checked = set()
     for cfg in cfgs:
         params_from_cfg(cfg)
         check_run_keys(cfg, overrides)
+        choices = tuple(sorted((k, str(v)) for k, v in cfg.hydra.runtime.choices.items()))
+        if choices not in files_checked:
+            check_config_files(cfg, config_name)
+            files_checked.add(choices)
     return cfgs
+
+
+# -- what the config files themselves say ---------------------------------------------------
+def config_files(cfg: DictConfig, config_name: str = CONFIG_NAME) -> list[tuple[str, Path]]:
+    """The config files a composed config (with its ``hydra`` node) was made of: the primary
+    config and the chosen file of each group of ``GROUPS`` and ``experiment``, as
+    (``<group>/<option>.yaml`` or the primary's name, path), found along the search path
+    as Hydra finds them (the first directory that has the file)."""
+    dirs = [Path(str(s.path).removeprefix("file://")) for s in cfg.hydra.runtime.config_sources
+            if s.schema == "file"]
+    choices = cfg.hydra.runtime.choices
+    wanted = [f"{config_name}.yaml"] + [f"{g}/{choices[g]}.yaml" for g in (*GROUPS, "experiment")
+                                        if choices.get(g) is not None]
+    found = []
+    for name in wanted:
+        path = next((d / name for d in dirs if (d / name).is_file()), None)
+        if path is not None:
+            found.append((name, path))
+    return found
+
+
+def _package(name: str, text: str) -> str:
+    """The dotted prefix of a config file's keys: its ``# @package`` header, else its group."""
+    header = re.search(r"^# *@package +(\S+)", text, re.MULTILINE)
+    group = name.rpartition("/")[0]
+    package = header.group(1) if header else "_group_"
+    package = package.replace("_group_", group.replace("/", "."))
+    return "" if package == "_global_" else package.replace("_global_.", "")
+
+
+class _NotBool(str):
+    """A YAML 1.1 boolean other than true or false (``yes``, ``on``, ``No``), as written."""
+
+
+class _StrictBoolLoader(yaml.SafeLoader):
+    """YAML as Hydra reads it, but keeping ``yes``/``no``/``on``/``off`` as written."""
+
+
+_StrictBoolLoader.add_constructor(
+    "tag:yaml.org,2002:bool", lambda loader, node: node.value.lower() == "true"
+    if node.value.lower() in ("true", "false") else _NotBool(node.value))
+
+
+def check_config_files(cfg: DictConfig, config_name: str = CONFIG_NAME) -> None:
+    """What composing lets through inside a config file: a boolean written as anything but
+    true or false (``review_call: 2`` or ``yes`` reads as true), also in an experiment's
+    sweep (``hydra.sweeper.params``). Raises ParamError naming the file, the key and the
+    value."""
+    parser = OverridesParser.create()
+    for name, path in config_files(cfg, config_name):
+        text = path.read_text()
+        data = yaml.load(text, Loader=_StrictBoolLoader) or {}
+        if not isinstance(data, dict):
+            continue
+        package = _package(name, text)
+        for key, value in _leaves({k: v for k, v in data.items() if k != "defaults"}, package):
+            if key.startswith("hydra."):
+                continue
+            if _lookup(key)[2] is bool and not (
+                    isinstance(value, bool) or type(value) is str and "${" in value):
+                shown = str(value) if isinstance(value, _NotBool) else _fmt(value)
+                raise ParamError(f"{name}: {key}={shown}: must be true or false")
+        sweep = OmegaConf.select(OmegaConf.create(data), "hydra.sweeper.params") \
+            if not package else None
+        for key, value in (sweep or {}).items():
+            item = f"{key}={value}"
+            if _lookup(str(key))[2] is bool:
+                try:
+                    _check_bool(parser.parse_overrides([item])[0], item)
+                except ParamError as err:
+                    raise ParamError(f"{name}: hydra.sweeper.params: {err}") from err
+
+
+def _leaves(data: dict, prefix: str):
+    """(dotted key, value) of every leaf of a nested config dict; dotted keys in the file
+    (``policy.price_change: 0.3``) count as nested."""
+    for key, value in data.items():
+        full = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            yield from _leaves(value, full)
+        else:
+            yield full, value
 
 
 def check_overrides(overrides: Sequence[str]) -> None:
@@ -166,8 +253,31 @@ def check_overrides(overrides: Sequence[str]) -> None:
             raise ParamError(f"{item}: {key} is given twice ({seen[key, override.package]} "
                              f"and {item}); give each key once")
         seen[key, override.package] = item
-        if override.package is None and _lookup(key)[2] is bool:
-            _check_bool(override, item)
+        if override.package is None:
+            _check_group_or_delete(override, item, key)
+            if _lookup(key)[2] is bool:
+                _check_bool(override, item)
+
+
+def _check_group_or_delete(override: Override, item: str, key: str) -> None:
+    """``+policy=x`` (a group of the defaults list added again: Hydra takes it silently when
+    x is already the choice, and else talks of 'Multiple values'), ``~policy`` (every run
+    needs a policy: removing it ran the schema's defaults) and ``~key`` for a parameter
+    (every parameter has a value: removing one ran its default or failed obscurely)."""
+    groups = (*GROUPS, "experiment")
+    if (override.is_add() or override.is_force_add()) and key in groups:
+        value = item.partition("=")[2]
+        raise ParamError(f"{item}: {key} is a config group of the defaults list "
+                         f"(configs/config.yaml); choose one with {key}={value}, without '+'")
+    if not override.is_delete() or key == "experiment":  # ~experiment: no study (the default)
+        return
+    if key in GROUPS:
+        raise ParamError(f"{item}: cannot remove the {key} config group (every run needs "
+                         f"one); choose one with {key}=<name>, one of "
+                         + ", ".join(_group_options(key)))
+    if _lookup(key)[1] is not None:
+        raise ParamError(f"{item}: cannot remove a parameter (every parameter has a value); "
+                         f"set it with {key}=<value>, {allowed(key)}")
 
 
 def _check_bool(override: Override, item: str) -> None:
