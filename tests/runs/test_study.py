@@ -183,6 +183,10 @@ def test_a_killed_sweep_resumes(tmp_path, subprocess_env):
     again = cxsim_run(*SWEEP, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert again.stderr.count("skipped") == len(finished)
+    progress = [line for line in again.stderr.splitlines() if " runs" in line]  # basic launcher
+    assert progress[0] == "cxsim-run: a sweep of 4 runs" + \
+        (f" ({len(finished)} already complete)" if finished else "")
+    assert any(line.startswith("cxsim-run: 4 of 4 runs, done in ") for line in progress)
     for d, files in finished.items():
         assert snapshot(d) == files  # untouched, Hydra's .hydra/ record included
     complete = sim_io.complete_runs(study_dir)
