@@ -44,7 +44,21 @@ from omegaconf.errors import (ConfigAttributeError, ConfigKeyError,
 from sim.runs.io import config_hash, is_complete
 from sim.core.params import ParamError, SimParams, _fmt, from_dict, range_text, validate
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+CHECKOUT = Path(__file__).resolve().parents[2]
+# the copy of configs/ that a plain install (pip install ., a wheel) carries: setup.py
+PACKAGED_CONFIG_DIR = Path(__file__).resolve().parents[1] / "_configs"
+
+
+def config_dir() -> Path:
+    """The Hydra configs: the repository's ``configs/`` when the package runs from a checkout
+    (an editable install: edits take effect), else the copy a plain install carries in the
+    package (``sim/_configs``, see setup.py)."""
+    if (CHECKOUT / "pyproject.toml").is_file() and (CHECKOUT / "configs" / "config.yaml").is_file():
+        return CHECKOUT / "configs"
+    return PACKAGED_CONFIG_DIR
+
+
+CONFIG_DIR = config_dir()
 # one Hydra experiment file per study (``experiment=<name>``): Hydra's config group
 EXPERIMENTS_DIR = CONFIG_DIR / "experiment"
 CONFIG_NAME = "config"
