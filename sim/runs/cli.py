@@ -43,7 +43,7 @@ from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
 from sim.runs.config import (CONFIG_DIR, CONFIG_NAME, VERSION_BASE, _given, compose_jobs,
-                             error_line, params_from_cfg)
+                             error_line, params_from_cfg, policy_edits)
 from sim.runs.io import (RunDamaged, check_writable, is_complete, read_summary, run_problem,
                          write_run)
 from sim.core.model import LoyaltyModel
@@ -69,16 +69,30 @@ def model_outputs(model: LoyaltyModel, sampled: dict[str, np.ndarray]) -> dict:
             "hold_histogram": model.hold_distribution()}
 
 
-def run(params: SimParams, run_dir: Path | str, progress: bool = False) -> Path:
-    """Simulate one configuration and write its run directory (``sim.runs.io.write_run``)."""
+def policy_record(params: SimParams, policy: str | None = None,
+                  config_dirs: Sequence[Path] = ()) -> dict:
+    """What the run's summary says of its policy beyond the name: ``policy_edited`` (true
+    when a value differs from its policy file, ``policy/<policy>.yaml``; null when no file
+    has its name) and ``policy_edits`` (those fields; ``sim.runs.config.policy_edits``)."""
+    edits = policy_edits(params, policy, config_dirs)
+    return {"policy_edited": None if edits is None else bool(edits), "policy_edits": edits or []}
+
+
+def run(params: SimParams, run_dir: Path | str, progress: bool = False,
+        policy_file: str | None = None, config_dirs: Sequence[Path] = ()) -> Path:
+    """Simulate one configuration and write its run directory (``sim.runs.io.write_run``).
+    ``policy_file``, ``config_dirs``: the policy file it was composed from and where (for
+    ``policy_record``; by default the file named as the policy, in ``CONFIG_DIR``)."""
     started = time.perf_counter()
     model = LoyaltyModel(params)
     sampled = sampled_customers(model)
     with tqdm(total=params.horizon_days, unit="day", file=sys.stderr, leave=False,
               desc=f"{params.policy.name} seed {params.seed}", disable=not progress) as bar:
         model.run(progress=(lambda done, total: bar.update(done - bar.n)) if progress else None)
-    return write_run(run_dir, params, **model_outputs(model, sampled),
-                     wall_seconds=time.perf_counter() - started)
+    outputs = model_outputs(model, sampled)
+    outputs["summary"] = {**outputs["summary"],
+                          **policy_record(params, policy_file, config_dirs)}
+    return write_run(run_dir, params, **outputs, wall_seconds=time.perf_counter() - started)
 
 
 # -- what there is to run: --policies, --experiments -------------------------------------------
@@ -199,7 +213,10 @@ def hydra_app(cfg: DictConfig) -> None:
         if isinstance(problem, RunDamaged):
             print(f"{PROG}: {problem}; running it again", file=sys.stderr)
         try:
-            run(params_from_cfg(cfg), run_dir, progress=cfg.progress and sys.stderr.isatty())
+            dirs = [Path(str(c.path).removeprefix("file://"))
+                    for c in hydra_cfg.runtime.config_sources if c.schema == "file"]
+            run(params_from_cfg(cfg), run_dir, progress=cfg.progress and sys.stderr.isatty(),
+                policy_file=hydra_cfg.runtime.choices.get("policy"), config_dirs=dirs)
         except OSError as err:
             _fail(err, f"cannot write {run_dir}: {err}", EXIT_RUN)
         print(f"{PROG}: wrote {run_dir}", file=sys.stderr)

@@ -35,14 +35,15 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import ChoiceSweep, Override
 from hydra.types import RunMode
-from hydra.errors import MissingConfigException, OverrideParseException
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import (ConfigAttributeError, ConfigKeyError,
                               InterpolationResolutionError, OmegaConfBaseException,
                               ValidationError)
 
 from sim.runs.io import config_hash, is_complete
-from sim.core.params import ParamError, SimParams, _fmt, from_dict, range_text, validate
+from sim.core.params import (ParamError, PolicyParams, SimParams, _fmt, from_dict, range_text,
+                             validate)
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 # the copy of configs/ that a plain install (pip install ., a wheel) carries: setup.py
@@ -560,6 +561,56 @@ def error_line(err: BaseException, overrides: Sequence[str] = ()) -> str:
         value = re.search(r"Value '(.*?)' of type", text)
         return where + _invalid_value_message(key.group(1), value and value.group(1), text)
     return _one_line(text)
+
+
+# -- from Python ------------------------------------------------------------------------------
+def _override_value(value: Any) -> str:
+    """A Python value as Hydra's override grammar writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_override_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return repr(value)
+
+
+def load(policy: str = "baseline", overrides: Sequence[str] = (), **keys: Any) -> SimParams:
+    """The validated ``SimParams`` of a named policy, composed from the same configs and
+    with the same checks as ``cxsim-run policy=<policy> [overrides]``; ``sim.load``.
+
+    ``overrides``: command-line style (``"population.size=20000"``); ``keys``: the same as
+    keywords, a double underscore for each dot (``population__size=20000``, ``seed=3``,
+    ``policy__price_change=0.3``). A mistake raises ParamError with the one line
+    ``cxsim-run`` prints (key, value, what is allowed); nothing runs.
+    """
+    given = [f"policy={policy}", *overrides,
+             *(f"{k.replace('__', '.')}={_override_value(v)}" for k, v in keys.items())]
+    try:
+        [cfg] = compose_jobs(given)
+    except (HydraException, OmegaConfBaseException, yaml.YAMLError) as err:
+        raise ParamError(error_line(err, given)) from err
+    return params_from_cfg(cfg)
+
+
+def policy_edits(params: SimParams, policy: str | None = None,
+                 config_dirs: Sequence[Path] = ()) -> list[str] | None:
+    """The policy fields (``price_change``, ...; ``name`` too if renamed) in which
+    ``params.policy`` differs from its policy file ``policy/<policy>.yaml`` (``policy``:
+    the file it was composed from, by default its name), found in ``config_dirs`` then
+    ``CONFIG_DIR``; ``[]`` for the policy as its file says, None when there is no such
+    file (a policy named by hand)."""
+    policy = policy or params.policy.name
+    for directory in (*config_dirs, CONFIG_DIR):
+        if (Path(directory) / "policy" / f"{policy}.yaml").is_file():
+            named = from_dict(policy_params(policy, Path(directory)), PolicyParams, "policy.")
+            break
+    else:
+        return None
+    return [f.name for f in dataclasses.fields(PolicyParams)
+            if getattr(named, f.name) != getattr(params.policy, f.name)]
 
 
 def policy_params(name: str, config_dir: Path = CONFIG_DIR) -> dict:

@@ -126,6 +126,7 @@ def test_cli_writes_a_run_directory_then_skips_it_when_complete(tmp_path):
     assert yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())["seed"] == 3
     assert first.stderr.strip() == f"cxsim-run: wrote {run_dir}"  # no progress bar off a TTY
     assert first.stdout == headline(sim_io.read_summary(run_dir)) + "\n"
+    assert sim_io.read_summary(run_dir)["policy_edited"] is False  # as its file says
     stamp = (run_dir / sim_io.MANIFEST).stat().st_mtime_ns
     second = cxsim_run(*args, cwd=tmp_path)
     assert second.returncode == 0 and "skipped" in second.stderr
