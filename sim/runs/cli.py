@@ -42,6 +42,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
+from sim.runs import config as sim_config
 from sim.runs.config import (CONFIG_DIR, CONFIG_NAME, VERSION_BASE, _given, compose_jobs,
                              error_line, params_from_cfg, policy_edits)
 from sim.runs.io import (RunDamaged, check_writable, is_complete, read_summary, run_problem,
@@ -173,6 +174,10 @@ def check(argv: Sequence[str]) -> list[DictConfig]:
                              "directory with --config-dir (-cd)")
         if args.config_dir is not None and not Path(args.config_dir).is_dir():
             raise ParamError(f"--config-dir={args.config_dir}: no such directory")
+        if not (sim_config.CONFIG_DIR / f"{CONFIG_NAME}.yaml").is_file():
+            raise ParamError(f"no configs in {sim_config.CONFIG_DIR} (a plain install carries "
+                             "them, setup.py); install cxsim again with pip, or run it from "
+                             "its repository")
         cfgs = compose_jobs(args.overrides, multirun=args.multirun,
                             config_name=args.config_name or CONFIG_NAME,
                             config_dir=args.config_dir)
@@ -301,10 +306,11 @@ class SweepProgress:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         self._stop.set()
         self._thread.join()
-        self._show(final=True)
+        if exc_type is None:  # (a failed sweep's last line is its error)
+            self._show(final=True)
 
 
 def sweep_run_dirs(cfgs: Sequence[DictConfig]) -> list[Path]:
@@ -314,13 +320,15 @@ def sweep_run_dirs(cfgs: Sequence[DictConfig]) -> list[Path]:
 
 def launch(jobs: Sequence[DictConfig] | None = None) -> None:
     """Hydra on ``sys.argv``, once ``check`` has validated that command line. ``jobs``: the
-    jobs ``check`` returned for a ``--multirun``, to show the sweep's progress."""
+    jobs ``check`` returned for a ``--multirun``, to show the sweep's progress (``SweepProgress``;
+    not for a sweep of one run)."""
     # Hydra's sweeper composes every job once more before launching it, at a tenth of a
     # second or more per job (minutes for a few hundred runs); everything it would catch,
     # check() has caught. Only this process, after check(), skips it. (Patched on the base
     # class: Hydra's plugin scan re-executes the basic sweeper's module.)
     Sweeper.validate_batch_is_legal = _validated_already
-    if not jobs:
+    run_dirs = set(sweep_run_dirs(jobs or []))
+    if len(run_dirs) < 2:  # a single run needs no sweep progress
         hydra_app()
         return
     with SweepProgress(sweep_run_dirs(jobs), force=any(c.force for c in jobs)):

@@ -7,8 +7,10 @@ config is composed, and ``params_from_cfg`` then checks every range and choice
 (``sim.core.params.validate``) before any simulation starts. ``compose_jobs`` adds the checks
 of the command line itself (``check_overrides``: a key given twice, a missing key, a boolean
 written as anything but true/false) and of the run-level keys (``check_run_keys``: unknown
-top-level keys, the study and policy names that name directories, an empty results_dir).
-``error_line`` turns any of these failures into one line naming the full key, the value and
+top-level keys, the study and policy names that name directories, an empty results_dir),
+of the command line's config groups (``+policy=x`` and ``~policy`` refused, ``~key`` too) and
+of the config files themselves (``check_config_files``: a boolean written as anything but
+true or false). ``load`` is the same composition from Python (``sim.load``). ``error_line`` turns any of these failures into one line naming the full key, the value and
 what is allowed.
 
 Only this module and ``sim.runs.cli`` import Hydra.

@@ -10,8 +10,10 @@ import pytest
 import yaml
 
 from sim.runs import cli
+from sim.runs import config as sim_config
 from sim.runs import io as sim_io
 from sim.runs.cli import check, describe, gist, headline, run
+from sim.runs.config import compose_jobs
 from sim.core.params import ParamError
 from tests.helpers import POLICIES, TINY, cxsim_run, small_params
 
@@ -221,3 +223,28 @@ def test_a_joblib_sweep_shows_its_progress_in_the_main_process(tmp_path):
     assert progress[-1].startswith("cxsim-run: 2 of 2 runs, done in ")
     assert "\r" not in result.stderr  # no bars off a terminal
     assert "customers lost" not in result.stdout  # a sweep's numbers are in runs.parquet
+
+
+def test_a_failed_sweep_ends_with_its_error_and_a_single_run_shows_no_sweep_progress(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "is_complete", lambda d: (d / sim_io.MANIFEST).is_file())
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        with cli.SweepProgress([tmp_path / "a", tmp_path / "b"], stream=out, poll_s=60):
+            (tmp_path / "a").mkdir()
+            (tmp_path / "a" / sim_io.MANIFEST).write_text("{}")
+            raise SystemExit(1)  # as the collection of a damaged study does
+    assert out.getvalue().splitlines() == ["cxsim-run: a sweep of 2 runs"]
+    monkeypatch.setattr(cli, "hydra_app", lambda: None)
+    monkeypatch.setattr(cli, "SweepProgress", None)  # a sweep of one run: none made
+    cli.launch(compose_jobs(["seed=0"], multirun=True))
+
+
+def test_an_install_without_its_configs_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sim_config, "CONFIG_DIR", tmp_path / "_configs")
+    with pytest.raises(SystemExit) as stop:
+        check([])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        f"cxsim-run: no configs in {tmp_path}/_configs (a plain install carries them, "
+        "setup.py); install cxsim again with pip, or run it from its repository\n")
