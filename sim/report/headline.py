@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     cfgs = cli.check(args)  # exits with one line on a mistake, before any run
     saved, sys.argv = sys.argv, ["cxsim-headline", *args]
     try:
-        cli.launch()  # Hydra's multirun of the jobs check() has validated, or its printout
+        # Hydra's multirun of the jobs check() has validated (with the sweep's progress), or
+        # its printout
+        cli.launch(cfgs if runs else None)
     finally:
         sys.argv = saved
     if not runs:

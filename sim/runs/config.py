@@ -7,10 +7,13 @@ config is composed, and ``params_from_cfg`` then checks every range and choice
 (``sim.core.params.validate``) before any simulation starts. ``compose_jobs`` adds the checks
 of the command line itself (``check_overrides``: a key given twice, a missing key, a boolean
 written as anything but true/false) and of the run-level keys (``check_run_keys``: unknown
-top-level keys, the study and policy names that name directories, an empty results_dir)
-and, for a sweep, of its launcher (``check_launcher_installed``: a launcher whose optional
-extra is missing; ``check_launcher``: a relative results directory on a Ray cluster).
-``error_line`` turns any of these failures into one line naming the full key, the value and
+top-level keys, the study and policy names that name directories, an empty results_dir),
+of the command line's config groups (``+policy=x`` and ``~policy`` refused, ``~key`` too),
+of the config files themselves (``check_config_files``: a boolean written as anything but
+true or false) and, for a sweep, of its launcher (``check_launcher_installed``: a launcher
+whose optional extra is missing; ``check_launcher``: a relative results directory on a Ray
+cluster). ``load`` is the same composition from Python (``sim.load``). ``error_line`` turns
+any of these failures into one line naming the full key, the value and
 what is allowed.
 
 Only this module and ``sim.runs.cli`` import Hydra.
@@ -38,16 +41,31 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import ChoiceSweep, Override
 from hydra.types import RunMode
-from hydra.errors import MissingConfigException, OverrideParseException
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import (ConfigAttributeError, ConfigKeyError,
                               InterpolationResolutionError, OmegaConfBaseException,
                               ValidationError)
 
 from sim.runs.io import config_hash, is_complete
-from sim.core.params import ParamError, SimParams, _fmt, from_dict, range_text, validate
+from sim.core.params import (ParamError, PolicyParams, SimParams, _fmt, from_dict, range_text,
+                             validate)
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+CHECKOUT = Path(__file__).resolve().parents[2]
+# the copy of configs/ that a plain install (pip install ., a wheel) carries: setup.py
+PACKAGED_CONFIG_DIR = Path(__file__).resolve().parents[1] / "_configs"
+
+
+def config_dir() -> Path:
+    """The Hydra configs: the repository's ``configs/`` when the package runs from a checkout
+    (an editable install: edits take effect), else the copy a plain install carries in the
+    package (``sim/_configs``, see setup.py)."""
+    if (CHECKOUT / "pyproject.toml").is_file() and (CHECKOUT / "configs" / "config.yaml").is_file():
+        return CHECKOUT / "configs"
+    return PACKAGED_CONFIG_DIR
+
+
+CONFIG_DIR = config_dir()
 # one Hydra experiment file per study (``experiment=<name>``): Hydra's config group
 EXPERIMENTS_DIR = CONFIG_DIR / "experiment"
 CONFIG_NAME = "config"
@@ -150,9 +168,14 @@ def compose_jobs(overrides: Sequence[str], multirun: bool = False, config_name: 
             loader = GlobalHydra.instance().config_loader()
             jobs = sweep_jobs(loader, config_name, overrides)
         cfgs = _compose_each(config_name, jobs)
+    files_checked = set()
     for cfg in cfgs:
         params_from_cfg(cfg)
         check_run_keys(cfg, overrides)
+        choices = tuple(sorted((k, str(v)) for k, v in cfg.hydra.runtime.choices.items()))
+        if choices not in files_checked:
+            check_config_files(cfg, config_name)
+            files_checked.add(choices)
         if multirun:
             check_launcher(cfg, overrides)
     return cfgs
@@ -205,6 +228,88 @@ def check_launcher(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
                      "results_dir=$PWD/results)")
 
 
+# -- what the config files themselves say ---------------------------------------------------
+def config_files(cfg: DictConfig, config_name: str = CONFIG_NAME) -> list[tuple[str, Path]]:
+    """The config files a composed config (with its ``hydra`` node) was made of: the primary
+    config and the chosen file of each group of ``GROUPS`` and ``experiment``, as
+    (``<group>/<option>.yaml`` or the primary's name, path), found along the search path
+    as Hydra finds them (the first directory that has the file)."""
+    dirs = [Path(str(s.path).removeprefix("file://")) for s in cfg.hydra.runtime.config_sources
+            if s.schema == "file"]
+    choices = cfg.hydra.runtime.choices
+    wanted = [f"{config_name}.yaml"] + [f"{g}/{choices[g]}.yaml" for g in (*GROUPS, "experiment")
+                                        if choices.get(g) is not None]
+    found = []
+    for name in wanted:
+        path = next((d / name for d in dirs if (d / name).is_file()), None)
+        if path is not None:
+            found.append((name, path))
+    return found
+
+
+def _package(name: str, text: str) -> str:
+    """The dotted prefix of a config file's keys: its ``# @package`` header, else its group."""
+    header = re.search(r"^# *@package +(\S+)", text, re.MULTILINE)
+    group = name.rpartition("/")[0]
+    package = header.group(1) if header else "_group_"
+    package = package.replace("_group_", group.replace("/", "."))
+    return "" if package == "_global_" else package.replace("_global_.", "")
+
+
+class _NotBool(str):
+    """A YAML 1.1 boolean other than true or false (``yes``, ``on``, ``No``), as written."""
+
+
+class _StrictBoolLoader(yaml.SafeLoader):
+    """YAML as Hydra reads it, but keeping ``yes``/``no``/``on``/``off`` as written."""
+
+
+_StrictBoolLoader.add_constructor(
+    "tag:yaml.org,2002:bool", lambda loader, node: node.value.lower() == "true"
+    if node.value.lower() in ("true", "false") else _NotBool(node.value))
+
+
+def check_config_files(cfg: DictConfig, config_name: str = CONFIG_NAME) -> None:
+    """What composing lets through inside a config file: a boolean written as anything but
+    true or false (``review_call: 2`` or ``yes`` reads as true), also in an experiment's
+    sweep (``hydra.sweeper.params``). Raises ParamError naming the file, the key and the
+    value."""
+    parser = OverridesParser.create()
+    for name, path in config_files(cfg, config_name):
+        text = path.read_text()
+        data = yaml.load(text, Loader=_StrictBoolLoader) or {}
+        if not isinstance(data, dict):
+            continue
+        package = _package(name, text)
+        for key, value in _leaves({k: v for k, v in data.items() if k != "defaults"}, package):
+            if key.startswith("hydra."):
+                continue
+            if _lookup(key)[2] is bool and not (
+                    isinstance(value, bool) or type(value) is str and "${" in value):
+                shown = str(value) if isinstance(value, _NotBool) else _fmt(value)
+                raise ParamError(f"{name}: {key}={shown}: must be true or false")
+        sweep = OmegaConf.select(OmegaConf.create(data), "hydra.sweeper.params") \
+            if not package else None
+        for key, value in (sweep or {}).items():
+            item = f"{key}={value}"
+            if _lookup(str(key))[2] is bool:
+                try:
+                    _check_bool(parser.parse_overrides([item])[0], item)
+                except ParamError as err:
+                    raise ParamError(f"{name}: hydra.sweeper.params: {err}") from err
+
+
+def _leaves(data: dict, prefix: str):
+    """(dotted key, value) of every leaf of a nested config dict; dotted keys in the file
+    (``policy.price_change: 0.3``) count as nested."""
+    for key, value in data.items():
+        full = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            yield from _leaves(value, full)
+        else:
+            yield full, value
+
+
 def check_overrides(overrides: Sequence[str]) -> None:
     """Mistakes of the command line itself, which composing would let through: an override
     without a key (``=5``), a key or config group given twice (the last would win silently),
@@ -224,8 +329,31 @@ def check_overrides(overrides: Sequence[str]) -> None:
         seen[key, override.package] = item
         if key == "hydra/launcher" and not override.is_delete():
             check_launcher_installed(item, override.value())
-        if override.package is None and _lookup(key)[2] is bool:
-            _check_bool(override, item)
+        if override.package is None:
+            _check_group_or_delete(override, item, key)
+            if _lookup(key)[2] is bool:
+                _check_bool(override, item)
+
+
+def _check_group_or_delete(override: Override, item: str, key: str) -> None:
+    """``+policy=x`` (a group of the defaults list added again: Hydra takes it silently when
+    x is already the choice, and else talks of 'Multiple values'), ``~policy`` (every run
+    needs a policy: removing it ran the schema's defaults) and ``~key`` for a parameter
+    (every parameter has a value: removing one ran its default or failed obscurely)."""
+    groups = (*GROUPS, "experiment")
+    if (override.is_add() or override.is_force_add()) and key in groups:
+        value = item.partition("=")[2]
+        raise ParamError(f"{item}: {key} is a config group of the defaults list "
+                         f"(configs/config.yaml); choose one with {key}={value}, without '+'")
+    if not override.is_delete() or key == "experiment":  # ~experiment: no study (the default)
+        return
+    if key in GROUPS:
+        raise ParamError(f"{item}: cannot remove the {key} config group (every run needs "
+                         f"one); choose one with {key}=<name>, one of "
+                         + ", ".join(_group_options(key)))
+    if _lookup(key)[1] is not None:
+        raise ParamError(f"{item}: cannot remove a parameter (every parameter has a value); "
+                         f"set it with {key}=<value>, {allowed(key)}")
 
 
 def _check_bool(override: Override, item: str) -> None:
@@ -499,6 +627,56 @@ def error_line(err: BaseException, overrides: Sequence[str] = ()) -> str:
         value = re.search(r"Value '(.*?)' of type", text)
         return where + _invalid_value_message(key.group(1), value and value.group(1), text)
     return _one_line(text)
+
+
+# -- from Python ------------------------------------------------------------------------------
+def _override_value(value: Any) -> str:
+    """A Python value as Hydra's override grammar writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_override_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return repr(value)
+
+
+def load(policy: str = "baseline", overrides: Sequence[str] = (), **keys: Any) -> SimParams:
+    """The validated ``SimParams`` of a named policy, composed from the same configs and
+    with the same checks as ``cxsim-run policy=<policy> [overrides]``; ``sim.load``.
+
+    ``overrides``: command-line style (``"population.size=20000"``); ``keys``: the same as
+    keywords, a double underscore for each dot (``population__size=20000``, ``seed=3``,
+    ``policy__price_change=0.3``). A mistake raises ParamError with the one line
+    ``cxsim-run`` prints (key, value, what is allowed); nothing runs.
+    """
+    given = [f"policy={policy}", *overrides,
+             *(f"{k.replace('__', '.')}={_override_value(v)}" for k, v in keys.items())]
+    try:
+        [cfg] = compose_jobs(given)
+    except (HydraException, OmegaConfBaseException, yaml.YAMLError) as err:
+        raise ParamError(error_line(err, given)) from err
+    return params_from_cfg(cfg)
+
+
+def policy_edits(params: SimParams, policy: str | None = None,
+                 config_dirs: Sequence[Path] = ()) -> list[str] | None:
+    """The policy fields (``price_change``, ...; ``name`` too if renamed) in which
+    ``params.policy`` differs from its policy file ``policy/<policy>.yaml`` (``policy``:
+    the file it was composed from, by default its name), found in ``config_dirs`` then
+    ``CONFIG_DIR``; ``[]`` for the policy as its file says, None when there is no such
+    file (a policy named by hand)."""
+    policy = policy or params.policy.name
+    for directory in (*config_dirs, CONFIG_DIR):
+        if (Path(directory) / "policy" / f"{policy}.yaml").is_file():
+            named = from_dict(policy_params(policy, Path(directory)), PolicyParams, "policy.")
+            break
+    else:
+        return None
+    return [f.name for f in dataclasses.fields(PolicyParams)
+            if getattr(named, f.name) != getattr(params.policy, f.name)]
 
 
 def policy_params(name: str, config_dir: Path = CONFIG_DIR) -> dict:

@@ -137,17 +137,22 @@ def read_study_info(study_dir: Path | str) -> dict:
 
 # -- collection -------------------------------------------------------------------------------
 def flat_params(params: Mapping, prefix: str = "") -> dict[str, Any]:
-    """Nested parameters as ``{"policy.price_change": 0.6, ...}``; lists as JSON text (one
-    value per cell, comparable between runs)."""
+    """Nested parameters as ``{"policy.price_change": 0.6, ...}``; a list stays a list (one
+    list per cell: a Parquet list column, ``population.product_mix``)."""
     out: dict[str, Any] = {}
     for key, value in params.items():
         if isinstance(value, Mapping):
             out.update(flat_params(value, f"{prefix}{key}."))
         elif isinstance(value, (list, tuple)):
-            out[f"{prefix}{key}"] = json.dumps(value)
+            out[f"{prefix}{key}"] = list(value)
         else:
             out[f"{prefix}{key}"] = value
     return out
+
+
+def _comparable(column: pd.Series) -> pd.Series:
+    """A column whose lists are tuples, so that its values can be counted and grouped."""
+    return column.map(lambda v: tuple(v) if isinstance(v, (list, np.ndarray)) else v)
 
 
 def summary_numbers(summary: Mapping) -> dict[str, Any]:
@@ -167,10 +172,11 @@ def swept_parameters(params: pd.DataFrame) -> list[str]:
     values that only follow the policy's name (constant within every policy)."""
     swept = []
     for col in params.columns:
-        if col in ("seed", "policy.name") or params[col].nunique(dropna=False) < 2:
+        values = _comparable(params[col])
+        if col in ("seed", "policy.name") or values.nunique(dropna=False) < 2:
             continue
         if col.startswith("policy.") and \
-                (params.groupby("policy.name")[col].nunique(dropna=False) < 2).all():
+                (values.groupby(params["policy.name"]).nunique(dropna=False) < 2).all():
             continue
         swept.append(col)
     return swept

@@ -4,6 +4,7 @@ naming the key, the value and what is allowed, and exit status 2."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -52,6 +53,22 @@ CASES = [
     (["+nosuchgroup=x"], f"nosuchgroup=x: unknown key; allowed in the top level: {TOP}"),
     (["+foo=1"], f"foo=1: unknown key; allowed in the top level: {TOP}"),
     (["++seeds=1"], f"seeds=1: unknown key; did you mean seed? allowed in the top level: {TOP}"),
+    # config groups added with + (taken silently, or "Multiple values"), removed with ~
+    (["+policy=silent_hike"], "+policy=silent_hike: policy is a config group of the defaults "
+     "list (configs/config.yaml); choose one with policy=silent_hike, without '+'"),
+    (["+policy=baseline"], "+policy=baseline: policy is a config group of the defaults "
+     "list (configs/config.yaml); choose one with policy=baseline, without '+'"),
+    (["++population=default"], "++population=default: population is a config group of the "
+     "defaults list (configs/config.yaml); choose one with population=default, without '+'"),
+    (["+experiment=headline"], "+experiment=headline: experiment is a config group of the "
+     "defaults list (configs/config.yaml); choose one with experiment=headline, without '+'"),
+    (["~policy"], "~policy: cannot remove the policy config group (every run needs one); "
+     "choose one with policy=<name>, one of " + ", ".join(POLICIES)),
+    # parameters removed with ~ (ran the default, or "Error merging override")
+    (["~seed"], "~seed: cannot remove a parameter (every parameter has a value); set it with "
+     "seed=<value>, an integer in [0, 9223372036854775807]"),
+    (["~policy.price_change"], "~policy.price_change: cannot remove a parameter (every "
+     "parameter has a value); set it with policy.price_change=<value>, a number in (-1, 100]"),
     # names of directories: nothing outside results_dir, not empty, not too long
     (["study=../escape"], f"study='../escape': {NAME}"),
     (["study=.."], f"study='..': {NAME}"),
@@ -173,3 +190,38 @@ def test_cli_broken_yaml_in_a_config_dir_is_one_line(tmp_path):
         f"cxsim-run: experiment=broken: {extra}/experiment/broken.yaml, line 7, column 1: "
         "not valid YAML (expected the node content, but found '<stream end>')\n")
     assert not (tmp_path / "results").exists()
+
+
+# -- booleans inside config files (composing reads review_call: 2 or yes as true) ------------
+HEADER = "defaults:\n  - /schema/policy@_here_\n  - _self_\n"
+
+
+@pytest.mark.parametrize("name,text,argv,line", [
+    ("policy/two.yaml", HEADER + "name: two\nreview_call: 2\n", ["policy=two"],
+     "policy/two.yaml: policy.review_call=2: must be true or false"),
+    ("policy/yes.yaml", HEADER + "name: yes_\ncallback: yes\n", ["policy=yes"],
+     "policy/yes.yaml: policy.callback=yes: must be true or false"),
+    ("experiment/flag.yaml", "# @package _global_\n# flag: a study\npolicy:\n  listening: on\n",
+     ["experiment=flag"], "experiment/flag.yaml: policy.listening=on: must be true or false"),
+    ("experiment/dotted.yaml", "# @package _global_\n# dotted: a study\nforce: 1\n",
+     ["experiment=dotted"], "experiment/dotted.yaml: force=1: must be true or false"),
+    ("experiment/sweep.yaml", "# @package _global_\n# sweep: a study\nhydra:\n  sweeper:\n"
+     "    params:\n      policy.callback: true,0\n", ["-m", "experiment=sweep"],
+     "experiment/sweep.yaml: hydra.sweeper.params: policy.callback=true,0: must be true or "
+     "false"),
+])
+def test_a_boolean_inside_a_config_file_is_true_or_false(name, text, argv, line, tmp_path,
+                                                         capsys):
+    extra = tmp_path / "extra"
+    (extra / name).parent.mkdir(parents=True)
+    (extra / name).write_text(text)
+    assert stops_with(["-cd", str(extra), *argv], capsys) == line
+    (extra / name).write_text(re.sub(r"(: |\btrue,)(2|yes|on|1|0)\n", r"\1true\n", text))
+    assert check(["-cd", str(extra), *argv, f"results_dir={tmp_path}/results"])
+
+
+def test_every_shipped_policy_and_experiment_passes_the_file_checks(tmp_path):
+    for group, names in (("policy", POLICIES), ("experiment", sorted(sim_config.experiment_files()))):
+        for name in names:
+            [cfg] = compose_jobs([f"{group}={name}", f"results_dir={tmp_path}"])
+            assert len(sim_config.config_files(cfg)) == 8 + (group == "experiment")

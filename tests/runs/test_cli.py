@@ -4,13 +4,18 @@ itself in a subprocess."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import yaml
 
+from sim.runs import cli
+from sim.runs import config as sim_config
 from sim.runs import io as sim_io
-from sim.runs.cli import check, run
+from sim.runs.cli import check, describe, gist, headline, run
+from sim.runs.config import compose_jobs
 from sim.core.params import ParamError
-from tests.helpers import POLICIES, cxsim_run, small_params
+from tests.helpers import POLICIES, TINY, cxsim_run, small_params
 
 
 # -- bad input: one line, full key, value and what is allowed, exit status 2 ---------------
@@ -122,7 +127,8 @@ def test_cli_writes_a_run_directory_then_skips_it_when_complete(tmp_path):
         p.name for p in (run_dir / ".hydra").iterdir()}
     assert yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())["seed"] == 3
     assert first.stderr.strip() == f"cxsim-run: wrote {run_dir}"  # no progress bar off a TTY
-    assert first.stdout == ""
+    assert first.stdout == headline(sim_io.read_summary(run_dir)) + "\n"
+    assert sim_io.read_summary(run_dir)["policy_edited"] is False  # as its file says
     stamp = (run_dir / sim_io.MANIFEST).stat().st_mtime_ns
     second = cxsim_run(*args, cwd=tmp_path)
     assert second.returncode == 0 and "skipped" in second.stderr
@@ -140,3 +146,105 @@ def test_cli_bad_input_exits_before_any_run(bad, line, tmp_path):
     assert result.stderr == line + "\n"
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+# -- what there is to run: --policies, --experiments ---------------------------------------
+def test_policies_and_experiments_are_listed_with_what_each_is(tmp_path):
+    listed = describe("policy")
+    lines = listed.splitlines()
+    starts = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert starts == POLICIES
+    silent = next(line for line in lines if line.startswith("silent_hike "))
+    assert "60%" in silent and "silent_hike:" not in silent  # the header, without its name
+    assert all(len(line) <= 100 for line in lines)
+    experiments = describe("experiment")
+    assert "premium_hike " in experiments and "?" in experiments
+    result = cxsim_run("--policies", "--experiments", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout == listed + "\n\n" + experiments + "\n"
+    assert not any(tmp_path.iterdir())
+
+
+def test_gist_is_the_first_sentence_or_two():
+    assert gist("the silent hike (seed 001). A customer moves. More.") == \
+        "the silent hike (seed 001). A customer moves."
+    assert gist("a long first sentence that says what the policy is, in enough words. More.") \
+        == "a long first sentence that says what the policy is, in enough words."
+    assert gist("self- service fully resolves few issues (Dixon et al. 2010).") == \
+        "self-service fully resolves few issues (Dixon et al. 2010)."
+
+
+# -- a single run prints its headline numbers ------------------------------------------------
+def test_headline_names_the_numbers_of_the_summary():
+    summary = {"policy": "silent_hike", "seed": 3, "days": 60, "customers_start": 1234,
+               "churned": 56, "churn_share": 0.0431, "revenue": 1234567.8, "profit": -9876.4,
+               "npv_profit": -9000.0, "customer_equity": 250000.0, "hold_minutes_max": 481.6}
+    text = headline(summary)
+    assert text.splitlines()[0] == "silent_hike, seed 3: 1,234 customers over 60 days"
+    for label, value in [("customers lost", "56 (4.3%"), ("revenue", "1,234,568"),
+                         ("profit", "-9,876"), ("NPV of profit", "-9,000"),
+                         ("customer equity", "250,000"), ("longest hold", "482 minutes")]:
+        assert any(line.split(label)[-1].strip().startswith(value)
+                   for line in text.splitlines() if line.strip().startswith(label)), label
+    edited = headline({**summary, "policy_edits": ["price_change", "explanation"]})
+    assert edited.startswith("silent_hike (edited: price_change, explanation), seed 3")
+
+
+# -- a sweep's progress ------------------------------------------------------------------------
+def test_sweep_progress_counts_finished_run_directories(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "is_complete", lambda d: (d / sim_io.MANIFEST).is_file())
+    dirs = [tmp_path / f"r{i}" for i in range(20)]
+    for d in dirs:
+        d.mkdir()
+    (dirs[0] / sim_io.MANIFEST).write_text("{}")  # complete before the sweep: skipped
+    out = io.StringIO()
+    watch = cli.SweepProgress([*dirs, dirs[1]], every_run=False, poll_s=0.01, stream=out)
+    assert (watch.total, watch.done) == (20, 1)
+    with watch:
+        for d in dirs[1:]:
+            (d / sim_io.MANIFEST).write_text("{}")
+            watch._show()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "cxsim-run: a sweep of 20 runs (1 already complete)"
+    counts = [int(line.split()[1]) for line in lines[1:]]
+    assert counts == [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]  # a line at every tenth
+    assert all(", ETA " in line for line in lines[1:-1])
+    assert lines[-1].startswith("cxsim-run: 20 of 20 runs, done in ")
+
+
+def test_a_joblib_sweep_shows_its_progress_in_the_main_process(tmp_path):
+    result = cxsim_run("-m", "policy=baseline", "seed=0,1", *TINY, "burn_in_years=0",
+                       "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "study=progress",
+                       cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "cxsim-run: a sweep of 2 runs"
+    progress = [line for line in lines if " of 2 runs" in line]
+    assert progress[-1].startswith("cxsim-run: 2 of 2 runs, done in ")
+    assert "\r" not in result.stderr  # no bars off a terminal
+    assert "customers lost" not in result.stdout  # a sweep's numbers are in runs.parquet
+
+
+def test_a_failed_sweep_ends_with_its_error_and_a_single_run_shows_no_sweep_progress(
+        tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "is_complete", lambda d: (d / sim_io.MANIFEST).is_file())
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        with cli.SweepProgress([tmp_path / "a", tmp_path / "b"], stream=out, poll_s=60):
+            (tmp_path / "a").mkdir()
+            (tmp_path / "a" / sim_io.MANIFEST).write_text("{}")
+            raise SystemExit(1)  # as the collection of a damaged study does
+    assert out.getvalue().splitlines() == ["cxsim-run: a sweep of 2 runs"]
+    monkeypatch.setattr(cli, "hydra_app", lambda: None)
+    monkeypatch.setattr(cli, "SweepProgress", None)  # a sweep of one run: none made
+    cli.launch(compose_jobs(["seed=0"], multirun=True))
+
+
+def test_an_install_without_its_configs_is_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sim_config, "CONFIG_DIR", tmp_path / "_configs")
+    with pytest.raises(SystemExit) as stop:
+        check([])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        f"cxsim-run: no configs in {tmp_path}/_configs (a plain install carries them, "
+        "setup.py); install cxsim again with pip, or run it from its repository\n")

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from sim.core.params import SimParams
 from sim.runs import io as sim_io
 from sim.report import report
 from sim.runs import study
@@ -58,6 +61,28 @@ def test_runs_table_schema(tiny_study):
         assert sim_io.is_complete(root / row.run_dir)
         assert sim_io.read_manifest(root / row.run_dir)["config_hash"] == row.run
         assert sim_io.read_summary(root / row.run_dir)["npv_profit"] == row.npv_profit
+
+
+def test_lists_are_lists_and_edited_policies_say_so(tiny_study):
+    root, _, _ = tiny_study
+    schema = pq.read_schema(root / study.RUNS)
+    for name in ("population.product_mix", "population.new_customer_product_mix"):
+        assert pa.types.is_list(schema.field(name).type), schema.field(name)
+    table = pd.read_parquet(root / study.RUNS)
+    mix = SimParams().population.product_mix
+    assert all(list(cell) == mix for cell in table["population.product_mix"])
+    # each policy file's own staffing (baseline 1, understaffed 0.35) is not an edit
+    for _, row in table.iterrows():
+        edited = row["policy.staffing_factor"] != {"baseline": 1.0, "understaffed": 0.35}[row.policy]
+        assert row.policy_edited == edited
+        assert list(row.policy_edits) == (["staffing_factor"] if edited else [])
+
+
+def test_a_swept_list_is_a_swept_parameter():
+    params = pd.DataFrame({"policy.name": ["baseline"] * 3, "seed": [0, 1, 2],
+                           "population.product_mix": [[0.5, 0.5], [0.5, 0.5], [0.9, 0.1]],
+                           "population.new_customer_product_mix": [[1.0, 0.0]] * 3})
+    assert study.swept_parameters(params) == ["population.product_mix"]
 
 
 def test_daily_table_schema(tiny_study):
@@ -183,6 +208,10 @@ def test_a_killed_sweep_resumes(tmp_path, subprocess_env):
     again = cxsim_run(*SWEEP, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert again.stderr.count("skipped") == len(finished)
+    progress = [line for line in again.stderr.splitlines() if " runs" in line]  # basic launcher
+    assert progress[0] == "cxsim-run: a sweep of 4 runs" + \
+        (f" ({len(finished)} already complete)" if finished else "")
+    assert any(line.startswith("cxsim-run: 4 of 4 runs, done in ") for line in progress)
     for d, files in finished.items():
         assert snapshot(d) == files  # untouched, Hydra's .hydra/ record included
     complete = sim_io.complete_runs(study_dir)
