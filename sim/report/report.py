@@ -298,7 +298,7 @@ def _story(events: pd.DataFrame, products: int, scenario: str, seed: int) -> str
     parts = []
     rise = events[events.event == "price_change"]
     if len(rise):
-        r = rise.iloc[-1]
+        r = rise.loc[rise.value.idxmax()]  # the largest change (the hike, not the trend)
         parts.append(f"{r.value:+.0%} at renewal on day {r.day}")
     if (events.event == "judged_unfair").any():
         parts.append("judged unfair")
@@ -317,10 +317,14 @@ def _story(events: pd.DataFrame, products: int, scenario: str, seed: int) -> str
 def _fig_journeys(ctx) -> list[Path]:
     """The story's customer: a sampled customer who saw a price change, judged it unfair and
     left, holding as many products as possible (the platinum customer of the silent hike);
-    searched in up to ``STORY_RUNS`` runs, non-reference scenarios first."""
+    searched in up to ``STORY_RUNS`` runs, non-reference scenarios first. With
+    ``comparisons``, the story is told from the first one's scenario (the headline's silent
+    hike) when one of its customers has it."""
     best, best_score = None, None
-    candidates = ctx.runs.assign(ref=ctx.runs.scenario.map(ctx.table.is_reference)) \
-        .sort_values(["ref", "seed", "scenario"]).head(STORY_RUNS)
+    first = ctx.info["comparisons"][0][0] if ctx.info["comparisons"] else None
+    candidates = ctx.runs.assign(ref=ctx.runs.scenario.map(ctx.table.is_reference),
+                                 other=ctx.runs.policy != first) \
+        .sort_values(["other", "ref", "seed", "scenario"]).head(STORY_RUNS)
     for run in candidates.itertuples():
         name = run.scenario
         j = sim_io.read_journeys(ctx.study / run.run_dir).to_pandas()
@@ -331,7 +335,8 @@ def _fig_journeys(ctx) -> list[Path]:
         seen = j.groupby("customer").event.agg(set)
         for cust, kinds in seen.items():
             story = {"price_change", "judged_unfair", "churned"} <= kinds
-            score = (story, int(products[cust]), "churned" in kinds, len(kinds))
+            score = (story, run.policy == first, int(products[cust]), "churned" in kinds,
+                     len(kinds))
             if best_score is None or score > best_score:
                 best, best_score = (name, run, j, products, cust), score
     if best is None:
