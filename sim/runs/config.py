@@ -23,7 +23,7 @@ import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import yaml
 from hydra import compose as hydra_compose
@@ -74,6 +74,9 @@ class RunConfig(SimParams):
     # ("policy.price_change"). Empty: policy=baseline. (Empty by default so that an
     # experiment's baseline replaces it rather than merging into it.)
     baseline: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    # summary numbers the job returns to its sweeper (one: a number; several: a list), e.g.
+    # objective=[profit_year1,customer_equity] (sim.sensitivity's optuna sweeper sets it)
+    objective: List[str] = dataclasses.field(default_factory=list)
 
 
 RUN_KEYS = tuple(f.name for f in dataclasses.fields(RunConfig)
@@ -146,7 +149,24 @@ def compose_jobs(overrides: Sequence[str], multirun: bool = False, config_name: 
     for cfg in cfgs:
         params_from_cfg(cfg)
         check_run_keys(cfg, overrides)
+    if multirun and cfgs:
+        check_sweeper_jobs(cfgs)
     return cfgs
+
+
+def check_sweeper_jobs(cfgs: list[DictConfig]) -> None:
+    """A sweeper plugin that makes jobs of its own (``sim.sensitivity.sweeper``: sample
+    designs, a policy search) checks them here, before anything runs, through its static
+    ``check_jobs(sweeper_cfg, cfgs)`` (raises ParamError); ``cfgs`` are the jobs of
+    ``hydra.sweeper.params`` and the command line."""
+    from hydra.utils import get_class
+    sweeper = OmegaConf.select(cfgs[0], "hydra.sweeper")
+    target = OmegaConf.select(cfgs[0], "hydra.sweeper._target_")
+    if sweeper is None or not target:
+        return
+    check = getattr(get_class(target), "check_jobs", None)
+    if check is not None:
+        check(sweeper, cfgs)
 
 
 def check_overrides(overrides: Sequence[str]) -> None:
