@@ -165,7 +165,9 @@ def prim_section(study, design, values, cond, text, min_density, max_boxes) -> l
             rows.append({"condition": text, "box": b.number, "coverage": b.coverage,
                          "density": b.density, "mass": b.mass, **r})
     if not boxes:
-        lines += ["", "No box found (the condition holds nowhere, or everywhere)."]
+        where = "at every point" if y.all() else "at no point" if not y.any() else \
+            "without a box of enough density"
+        lines += ["", f"No box: the condition holds {where}."]
     sim_io.write_parquet(study / PRIM, _arrow(pd.DataFrame(rows)))
     if boxes:
         b = boxes[0]

@@ -70,7 +70,7 @@ def find_boxes(X: pd.DataFrame, y: np.ndarray, min_density: float = 0.8, max_box
         from ema_workbench.analysis import prim as ema_prim
     _quiet()
     y = np.asarray(y, bool)
-    if y.sum() == 0:
+    if y.all() or not y.any():  # nothing to tell apart
         return []
     x = X.reset_index(drop=True).copy()
     for c in x.columns:

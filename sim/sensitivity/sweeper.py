@@ -31,7 +31,9 @@ one line and exit status 2.
 
 from __future__ import annotations
 
+import copy
 import sys
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +42,7 @@ from typing import Any, Dict, List, Optional
 from hydra.core.utils import JobStatus
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from sim.core.params import ParamError, validate
 from sim.sensitivity.sampling import DESIGN, design, write_design
@@ -63,6 +65,7 @@ class SamplingSweeperConf:
     second_order: bool = False      # Sobol: second-order indices too (2D + 2 points per n)
     seed: int = 0                   # the sampler's seed (not the runs': those are swept)
     max_batch_size: Optional[int] = None
+    fast_compose: bool = True       # compose a job once per policy, set the point's values (FastSweepLoader)
     params: Optional[Dict[str, str]] = None   # the other sweeps: policies, seeds
     space: Optional[Dict[str, Any]] = None    # the uncertainty space (uncertainty=<name>)
 
@@ -79,6 +82,7 @@ class OptunaSweeperConf:
     seed: int = 0                   # the sampler's seed
     storage: Optional[str] = None   # optuna storage URL; default sqlite:///<study>/optuna.db
     study_name: Optional[str] = None  # default: the cxsim study
+    fast_compose: bool = True       # compose a job once, set the levers' values (FastSweepLoader)
     params: Optional[Dict[str, str]] = None   # the other sweeps: seeds (one policy)
 
 
@@ -106,6 +110,67 @@ def check_point(base: dict, values: dict, label: str, where: str) -> None:
             shown = ", ".join(f"{k}={v!r}" for k, v in values.items())
             raise ParamError(f"{where}: {label} ({shown}) under policy {policy}: {err}") \
                 from err
+
+
+# per process: (sweep token, the job's other overrides) -> the job composed by Hydra
+_COMPOSED: dict = {}
+
+
+def _plain_value(text: str) -> Any:
+    """A value as ``Space.overrides`` writes it (and a seed): bool, int, float or a string."""
+    if text in ("true", "false"):
+        return text == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+class FastSweepLoader:
+    """Hydra's config loader for a sweep's launcher, with the jobs' sampled values set on a
+    copy of a job composed once instead of composing every job (a tenth of a second or more
+    each, the largest part of a sweep's overhead per run; ``_compose_each`` does the same
+    for seeds in cxsim-run's pre-check). Only the design's keys (model parameters: plain
+    numbers and choices, no config groups, nothing the config files refer to) and ``seed``
+    are set this way; a job differing in anything else is composed. The result is the
+    config Hydra composes (tests/sensitivity/test_sweeper.py compares them). Pickled to
+    joblib's workers; each worker keeps its own cache."""
+
+    def __init__(self, inner: Any, plain_keys: Sequence[str], token: str) -> None:
+        self.inner, self.plain_keys, self.token = inner, frozenset(plain_keys), token
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("inner", "plain_keys", "token"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]):
+        plain = [o for o in sweep_overrides if o.partition("=")[0] in self.plain_keys]
+        rest = [o for o in sweep_overrides if o not in plain]
+        key = (self.token, tuple(rest))
+        if key not in _COMPOSED:
+            if any(k[0] != self.token for k in _COMPOSED):
+                _COMPOSED.clear()  # another sweep's
+            _COMPOSED[key] = self.inner.load_sweep_config(master_config, rest)
+        cfg = copy.deepcopy(_COMPOSED[key])
+        with read_write(cfg), open_dict(cfg):
+            for item in plain:
+                k, _, v = item.partition("=")
+                OmegaConf.update(cfg, k, _plain_value(v), merge=False)
+            cfg.hydra.overrides.task = list(sweep_overrides)
+            cfg.hydra.job.override_dirname = _override_dirname(cfg, sweep_overrides)
+        return cfg
+
+
+def _override_dirname(cfg: DictConfig, overrides: list[str]) -> str:
+    """``hydra.job.override_dirname`` as Hydra makes it (sorted key=value, its separators
+    and excluded keys)."""
+    conf = cfg.hydra.job.config.override_dirname
+    exclude = set(conf.exclude_keys)
+    items = sorted(o for o in overrides if o.partition("=")[0] not in exclude)
+    return conf.item_sep.join(i.replace("=", conf.kv_sep, 1) for i in items)
 
 
 class _Base(Sweeper):
@@ -137,6 +202,14 @@ class _Base(Sweeper):
         OmegaConf.save(self.config, out / "multirun.yaml")
         return out
 
+    def use_fast_loader(self, keys: Sequence[str]) -> None:
+        """The launcher composes each job with ``FastSweepLoader`` (``fast_compose``)."""
+        if getattr(self, "fast_compose", True) and hasattr(self.launcher, "hydra_context"):
+            fast = FastSweepLoader(self.hydra_context.config_loader, [*keys, "seed"],
+                                   uuid.uuid4().hex)
+            self.launcher.hydra_context = HydraContext(config_loader=fast,
+                                                       callbacks=self.hydra_context.callbacks)
+
     def launch(self, batch: list[list[str]]):
         self.validate_batch_is_legal(batch)
         results = self.launcher.launch(batch, initial_job_idx=self.job_idx)
@@ -151,8 +224,9 @@ class SamplingSweeper(_Base):
     def __init__(self, method: str = "morris", n: int = 10, levels: int = 4,
                  second_order: bool = False, seed: int = 0,
                  max_batch_size: Optional[int] = None, params: Optional[dict] = None,
-                 space: Optional[dict] = None) -> None:
+                 space: Optional[dict] = None, fast_compose: bool = True) -> None:
         super().__init__()
+        self.fast_compose = fast_compose
         self.method, self.n, self.levels = method, n, levels
         self.second_order, self.seed = second_order, seed
         self.max_batch_size = max_batch_size
@@ -193,6 +267,7 @@ class SamplingSweeper(_Base):
 
     def sweep(self, arguments: list[str]) -> Any:
         jobs = self.jobs(arguments)
+        self.use_fast_loader(self.design.space.names)
         out = self.sweep_dir()
         write_design(out / DESIGN, self.design)
         print(f"cxsim-run: {self.method} design: {len(self.design.values)} points, "
@@ -253,8 +328,10 @@ class OptunaSweeper(_Base):
     def __init__(self, levers: Optional[dict] = None, objectives: Sequence[str] = (),
                  directions: Sequence[str] = (), n_trials: int = 20, batch_size: int = 2,
                  sampler: str = "nsga2", seed: int = 0, storage: Optional[str] = None,
-                 study_name: Optional[str] = None, params: Optional[dict] = None) -> None:
+                 study_name: Optional[str] = None, params: Optional[dict] = None,
+                 fast_compose: bool = True) -> None:
         super().__init__()
+        self.fast_compose = fast_compose
         self.levers = _container(levers) or {}
         self.objectives, self.directions = list(objectives), list(directions)
         self.n_trials, self.batch_size = n_trials, batch_size
@@ -310,6 +387,7 @@ class OptunaSweeper(_Base):
                   "again", file=sys.stderr)
         base_jobs = self.base_jobs(self.params, arguments)
         base = self._validation_params(base_jobs)
+        self.use_fast_loader(space.names)
         objective = f"objective=[{','.join(self.objectives)}]"
         attempts = 0
         while True:
