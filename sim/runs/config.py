@@ -322,6 +322,9 @@ def allowed(full_key: str) -> str | None:
 
 
 def unknown_key_message(full_key: str, value: str | None) -> str:
+    if full_key == "hydra.sweeper.space":  # configs/uncertainty/*.yaml under another sweeper
+        return f"{full_key}: an uncertainty space needs a sample-design sweeper: " \
+               "hydra/sweeper=cxsim_morris, cxsim_sobol or cxsim_lhs"
     parent, _, name = full_key.rpartition(".")
     cls, _, _ = _lookup(full_key)
     shown = full_key if value is None else f"{full_key}={value}"

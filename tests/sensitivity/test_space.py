@@ -108,3 +108,12 @@ def test_a_point_breaking_a_rule_between_values_stops_the_sweep(tmp_path):
                                          "baseline: behaviour.unfair_share_\\*: must follow"):
         compose_jobs(["hydra/sweeper=cxsim_lhs", "uncertainty=bad", "hydra.sweeper.n=20"],
                      multirun=True, config_dir=cd)
+
+
+def test_an_uncertainty_space_without_a_sample_design_sweeper_is_one_line(capsys):
+    with pytest.raises(SystemExit):
+        check(["-m", "uncertainty=silent_hike", "policy=baseline"])
+    assert capsys.readouterr().err == (
+        "cxsim-run: uncertainty/silent_hike.yaml: hydra.sweeper.space: an uncertainty space "
+        "needs a sample-design sweeper: hydra/sweeper=cxsim_morris, cxsim_sobol or "
+        "cxsim_lhs\n")
