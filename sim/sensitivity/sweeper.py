@@ -31,6 +31,7 @@ one line and exit status 2.
 
 from __future__ import annotations
 
+import copy
 import sys
 import uuid
 from collections.abc import Sequence
@@ -153,9 +154,7 @@ class FastSweepLoader:
             if any(k[0] != self.token for k in _COMPOSED):
                 _COMPOSED.clear()  # another sweep's
             _COMPOSED[key] = self.inner.load_sweep_config(master_config, rest)
-        # set in place: the launcher and run_job copy what they keep of a job's config, and
-        # every value that differs between the jobs sharing it is set again here
-        cfg = _COMPOSED[key]
+        cfg = copy.deepcopy(_COMPOSED[key])
         with read_write(cfg), open_dict(cfg):
             for item in plain:
                 k, _, v = item.partition("=")
