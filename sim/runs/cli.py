@@ -205,9 +205,10 @@ def check(argv: Sequence[str]) -> list[DictConfig]:
 
 
 @hydra.main(version_base=VERSION_BASE, config_path=str(CONFIG_DIR), config_name=CONFIG_NAME)
-def hydra_app(cfg: DictConfig) -> None:
+def hydra_app(cfg: DictConfig) -> float | list[float] | None:
     """One job of ``cxsim-run`` (Hydra calls it per run; call it without arguments to run
-    Hydra on ``sys.argv``)."""
+    Hydra on ``sys.argv``). Returns the run's objective (``objective``: summary numbers), so
+    that any Hydra sweeper can optimise it."""
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode == RunMode.MULTIRUN:  # a job of a sweep: the launcher's share of cores
@@ -229,6 +230,22 @@ def hydra_app(cfg: DictConfig) -> None:
         print(f"{PROG}: wrote {run_dir}", file=sys.stderr)
     if hydra_cfg.mode == RunMode.RUN:  # one run: its numbers (a sweep's are in runs.parquet)
         print(headline(read_summary(run_dir)), flush=True)
+    return run_objective(run_dir, cfg.objective)
+
+
+def run_objective(run_dir: Path, names: Sequence[str]) -> float | list[float] | None:
+    """What the job returns to its sweeper (``objective=[...]``): the run's summary number
+    of one name, a list for several, None for none."""
+    if not names:
+        return None
+    summary = read_summary(run_dir)
+    missing = [n for n in names if not isinstance(summary.get(n), (int, float))]
+    if missing:
+        numbers = sorted(k for k, v in summary.items() if isinstance(v, (int, float)))
+        _fail(KeyError(missing[0]), f"objective={missing[0]}: not a number of the run's "
+              f"summary; allowed: {', '.join(numbers)}", EXIT_CONFIG)
+    values = [float(summary[n]) for n in names]
+    return values[0] if len(values) == 1 else values
 
 
 def _validated_already(self, batch) -> None:

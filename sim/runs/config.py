@@ -99,6 +99,9 @@ class RunConfig(SimParams):
     # reference's policy] by name, e.g. [[silent_hike, explained_hike]]; empty: each scenario
     # against the baseline above
     comparisons: List[List[str]] = dataclasses.field(default_factory=list)
+    # summary numbers the job returns to its sweeper (one: a number; several: a list), e.g.
+    # objective=[profit_year1,customer_equity] (sim.sensitivity's optuna sweeper sets it)
+    objective: List[str] = dataclasses.field(default_factory=list)
 
 
 RUN_KEYS = tuple(f.name for f in dataclasses.fields(RunConfig)
@@ -178,6 +181,8 @@ def compose_jobs(overrides: Sequence[str], multirun: bool = False, config_name: 
             files_checked.add(choices)
         if multirun:
             check_launcher(cfg, overrides)
+    if multirun and cfgs:
+        check_sweeper_jobs(cfgs)
     return cfgs
 
 
@@ -308,6 +313,21 @@ def _leaves(data: dict, prefix: str):
             yield from _leaves(value, full)
         else:
             yield full, value
+
+
+def check_sweeper_jobs(cfgs: list[DictConfig]) -> None:
+    """A sweeper plugin that makes jobs of its own (``sim.sensitivity.sweeper``: sample
+    designs, a policy search) checks them here, before anything runs, through its static
+    ``check_jobs(sweeper_cfg, cfgs)`` (raises ParamError); ``cfgs`` are the jobs of
+    ``hydra.sweeper.params`` and the command line."""
+    from hydra.utils import get_class
+    sweeper = OmegaConf.select(cfgs[0], "hydra.sweeper")
+    target = OmegaConf.select(cfgs[0], "hydra.sweeper._target_")
+    if sweeper is None or not target:
+        return
+    check = getattr(get_class(target), "check_jobs", None)
+    if check is not None:
+        check(sweeper, cfgs)
 
 
 def check_overrides(overrides: Sequence[str]) -> None:
@@ -493,6 +513,9 @@ def allowed(full_key: str) -> str | None:
 
 
 def unknown_key_message(full_key: str, value: str | None) -> str:
+    if full_key == "hydra.sweeper.space":  # configs/uncertainty/*.yaml under another sweeper
+        return f"{full_key}: an uncertainty space needs a sample-design sweeper: " \
+               "hydra/sweeper=cxsim_morris, cxsim_sobol or cxsim_lhs"
     parent, _, name = full_key.rpartition(".")
     cls, _, _ = _lookup(full_key)
     shown = full_key if value is None else f"{full_key}={value}"

@@ -15,8 +15,8 @@ from sim.runs.config import MAX_NAME, NAME_RULE, compose_jobs, error_line
 from sim.core.params import ParamError
 from tests.helpers import POLICIES, cxsim_run
 
-TOP = ("baseline, behaviour, burn_in_years, comparisons, costs, force, horizon_days, market, policy, "
-       "population, progress, reps, results_dir, seed, silos, study")
+TOP = ("baseline, behaviour, burn_in_years, comparisons, costs, force, horizon_days, market, "
+       "objective, policy, population, progress, reps, results_dir, seed, silos, study")
 NAME = f"must be {NAME_RULE}"
 
 

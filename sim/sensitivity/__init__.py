@@ -1,0 +1,1 @@
+"""Sensitivity analysis, scenario discovery and policy optimisation over Hydra sweeps."""
