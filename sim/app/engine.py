@@ -37,6 +37,7 @@ from sim.core.metrics import REASONS
 from sim.core.model import LoyaltyModel
 from sim.core.params import ParamError, PolicyParams, SimParams
 from sim.report import plotting
+from sim.report.report import journey_sentence
 from sim.report.stats import paired_ci, t_half_width
 from sim.runs.cli import sampled_customers
 from sim.runs.config import (CONFIG_DIR, check_name, compose_jobs, error_line,
@@ -459,22 +460,6 @@ def platinum(run: Run) -> int | None:
     return best
 
 
-def _story(events: pd.DataFrame) -> str:
-    parts = []
-    rise = events[events.event == "price_change"]
-    if len(rise):
-        parts.append(f"{rise.value.iloc[-1]:+.0%} at renewal on day {rise.day.iloc[-1]}")
-    if (events.event == "judged_unfair").any():
-        parts.append("judged it unfair")
-    calls = events[events.event == "call"]
-    if len(calls):
-        parts.append(f"{len(calls)} call(s), longest hold {calls.value.max():.0f} min")
-    left = events[events.event == "churned"]
-    parts.append(f"left on day {left.day.iloc[0]} ({REASONS[int(left.value.iloc[0])]})"
-                 if len(left) else "stayed")
-    return ", ".join(parts)
-
-
 def fig_journey(scenario: Run, baseline: Run, seed: int) -> Figure | None:
     """One sampled platinum customer of the first seed under both sides (the same customer:
     the same seed draws the same book), with the ``JOURNEY_OTHERS`` sampled multi-product
@@ -494,7 +479,7 @@ def fig_journey(scenario: Run, baseline: Run, seed: int) -> Figure | None:
             label = f"{side}: customer {c} ({int(products[c])} products)"
             e = run.journeys[run.journeys.customer == c]
             if c == cust:
-                stories[side] = _story(e)
+                stories[side] = journey_sentence(e, int(products[c]))
             rows.append(e.assign(label=label) if len(e) else pd.DataFrame(
                 {"customer": [c], "day": [0], "event": ["(no event)"], "value": [0.0],
                  "label": [label]}))

@@ -293,8 +293,10 @@ def _fig_churn(ctx) -> list[Path]:
     return plotting.churn_by_reason(means, ctx.out)
 
 
-def _story(events: pd.DataFrame, products: int, scenario: str, seed: int) -> str:
-    """One sentence of a customer's journey, from their events."""
+def journey_sentence(events: pd.DataFrame, products: int) -> str:
+    """What happened to one customer holding ``products``, from their journey events (the
+    largest price change, an unfair judgment, calls and the longest hold, leaving or
+    staying): the report's story and the app's caption."""
     parts = []
     rise = events[events.event == "price_change"]
     if len(rise):
@@ -311,7 +313,13 @@ def _story(events: pd.DataFrame, products: int, scenario: str, seed: int) -> str
                      + (f"with all {products} products" if products > 1 else ""))
     else:
         parts.append("stayed")
-    return f"{scenario}, seed {seed}: a {products}-product customer: " + ", ".join(parts)
+    return ", ".join(parts)
+
+
+def _story(events: pd.DataFrame, products: int, scenario: str, seed: int) -> str:
+    """One sentence of a customer's journey, from their events."""
+    return (f"{scenario}, seed {seed}: a {products}-product customer: "
+            + journey_sentence(events, products))
 
 
 def _fig_journeys(ctx) -> list[Path]:
