@@ -121,13 +121,14 @@ class ServiceSilo(mesa.Agent):
         self.served_idx = np.zeros(0, np.int64)
 
     def staff_for(self, day: int) -> float:
-        """Agents on duty on ``day``: staff per 10,000 customers x the population x the
-        policy's staffing factor, a real number. The whole agents work every open hour;
-        a fraction f is one more agent who works the last f of each day (a shift), so a
-        staffing factor cuts staffed hours by exactly its share at any population size."""
+        """Agents on duty on ``day``: staff per 10,000 customers x the company's customers
+        (``population.company_size``) x the policy's staffing factor, a real number. The
+        whole agents work every open hour; a fraction f is one more agent who works the last
+        f of each day (a shift), so a staffing factor cuts staffed hours by exactly its
+        share at any size."""
         pol = self.model.policy
         factor = pol.staffing_factor if day >= pol.staffing_from_day else 1.0
-        return self.cfg.staff_per_10k * self.model.n_initial / 10_000 * factor
+        return self.cfg.staff_per_10k * self.model.company_size / 10_000 * factor
 
     def _restaff(self, staff: float, now: float) -> None:
         """Whole agents and the part-time one for ``staff`` agents from business minute
@@ -163,10 +164,13 @@ class ServiceSilo(mesa.Agent):
             b.position_patience_multiplier if pol.announce_position else 1.0,
             b.captive_share, b.callback_accept, mode, pol.promised_wait_minutes,
             pol.callback, b.callback_min_wait_minutes, pol.callback_max_wait_minutes,
-            b.callback_patience_minutes)
+            b.callback_patience_minutes, m.company_size / m.n_initial - 1.0)
 
     def cost_today(self) -> float:
-        return self.staff * self.cfg.open_hours * self.model.params.costs.staff_cost_per_hour
+        """The simulated customers' share of the silo's staff cost today."""
+        m = self.model
+        return self.staff * self.cfg.open_hours * m.params.costs.staff_cost_per_hour \
+            * m.n_initial / m.company_size
 
 
 class SalesRep(mesa.Agent):

@@ -70,6 +70,7 @@ class LoyaltyModel(mesa.Model):
         self.day = 0
         pop = params.population
         self.n_initial = pop.size
+        self.company_size = pop.company_size  # the silos' customers (a sample of them here)
         self.n_reps = max(1, math.ceil(pop.size / pop.rep_book_size))
         # the warm start runs under the baseline policy on draws of its own (_burn_in)
         self.burn_in_days = 365 * params.burn_in_years

@@ -33,6 +33,14 @@ def p(default: Any, lo: float | None = None, hi: float | None = None,
 @dataclass
 class PopulationParams:
     size: int = p(10_000, 1, 50_000_000)            # customers (households) at the start
+    # customers the company's contact centre serves: the simulated customers (size) are a
+    # sample of them. The silos are staffed and queue for this many customers, the other
+    # callers being copies of the sampled ones (sim.core.kernels.service._company_callers),
+    # so a policy's answer per 10,000 customers does not change with the size chosen for
+    # compute, while queue pooling (a bigger centre answers faster at the same staff per
+    # customer) is set here, by the company, and measured (cxsim-validate convergence). A
+    # mid-size insurer's direct book; assumption.
+    company_size: int = p(100_000, 1, 50_000_000)
     # share of customers holding 1, 2, 3, 4 products (the multi-product "platinum" customer
     # holds several cars, a house, an apartment: seed 001). Assumption.
     product_mix: list = p([0.50, 0.28, 0.14, 0.08])
@@ -424,6 +432,10 @@ def validate(params: SimParams, prefix: str = "") -> SimParams:
                 or not math.isclose(sum(mix), 1.0, abs_tol=1e-6):
             raise ParamError(f"{prefix}population.{name}={mix}: must be 4 shares >= 0 "
                              "(customers holding 1, 2, 3, 4 products) summing to 1")
+    if pop.company_size < pop.size:
+        raise ParamError(f"{prefix}population.company_size={pop.company_size}: must be >= "
+                         f"population.size={pop.size} (the simulated customers are a sample "
+                         "of the company's)")
     if pol.price_change_by == "letter" and pol.price_target != "all":
         raise ParamError(f"{prefix}policy.price_target={pol.price_target!r}: a price change "
                          "by letter (policy.price_change_by=letter) goes to every customer; "

@@ -38,6 +38,7 @@ INIT = 18          # initial population
 NETWORK = 19       # social ties
 ACQUIRE = 20       # new customers
 SILO_ALONE = 21    # silo simulated in isolation (validation)
+COMPANY = 22       # the company's callers beyond the simulated ones (the silos' queue)
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15

@@ -46,6 +46,8 @@ from sim.core.params import SimParams
 def _params(customers: int, days: int, seed: int, burn_in_years: int = 0) -> SimParams:
     p = SimParams()
     p.population.size, p.horizon_days, p.seed = customers, days, seed
+    # more customers than the default company: the simulation is the whole company
+    p.population.company_size = max(p.population.company_size, customers)
     p.burn_in_years = burn_in_years
     return p
 

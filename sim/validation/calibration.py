@@ -77,6 +77,9 @@ def make_params(size: int, days: int, seed: int, policy: str | None = None,
     integer: their config is composed once and the seed set on a copy."""
     args = [_override("population.size", size), _override("horizon_days", days),
             _override("population.journey_sample", size if journeys else 0)]
+    company = int(_composed(()).population.company_size)
+    if size > company:  # a check on more customers than the company simulates all of it
+        args.append(_override("population.company_size", size))
     if policy is not None:
         args.append(f"policy={policy}")
     args += [_override(key, value) for key, value in overrides.items()]

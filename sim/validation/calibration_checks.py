@@ -446,13 +446,16 @@ CONVERGENCE_SCENARIOS = {"baseline": ("baseline", {}), "understaffed": ("underst
 CONVERGENCE_FACTOR = 4
 CONVERGENCE_SEEDS = {True: 2, False: 6}
 CONVERGENCE_MARGIN = 0.10  # answers within 10% of the larger run's agree (assumption)
-CONVERGENCE_OPEN = (
-    "Queue pooling: at the same staff per customer a bigger call centre answers faster, and "
-    "the default staff leave the lines about 30% busy, so a cut to 35% brings them near "
-    "full load, where the hold (and every answer that follows from it) still changes "
-    "strongly with the number of agents. The baseline's customers and profit agree (its "
-    "lines are rarely busy); the holds, and the staff-cut scenarios' answers, hold for a "
-    "call centre of the simulated size. See the README, \"Known limitations\".")
+HOLD_FLOOR = 0.5  # minutes: mean holds this close agree (no caller notices less); assumption
+CONVERGENCE_HOLD_OPEN = (
+    "The silos queue for the company (population.company_size) and its other callers are "
+    "copies of the simulated ones, so the company's daily call volume varies with the "
+    "sample's luck: at 10,000 of 100,000 customers its standard deviation from day to "
+    "day is about three times the whole company's, and under a staff cut the mean hold is "
+    "longer at the smaller sample (and with it, honest_wait's customers lost, about 10% "
+    "more at 10,000 than at 40,000). The other paired answers in customers and money "
+    "agree. See the README, \"Known limitations\".")
+HOLD_DRIVEN = {("honest_wait", "extra lost /10k")}  # measured to move with the holds
 
 
 def headline_size() -> int:
@@ -482,32 +485,37 @@ def check_convergence(settings: Settings) -> list[CheckResult]:
     4x that size: the baseline's customers lost, NPV of profit and mean hold; each other
     scenario's paired difference from the baseline (customers lost, NPV) and its hold."""
     size, k = headline_size(), CONVERGENCE_SEEDS[settings.quick]
+    company = int(C.compose([]).population.company_size)
     small = _answers(size, k, settings.seed)
     large = _answers(CONVERGENCE_FACTOR * size, k, settings.seed)
     note = (f"Policies baseline, understaffed, honest_wait and understaffed with the "
             f"incident ({', '.join(f'{a}={b}' for a, b in INCIDENT.items())}), {k} seeds x "
             f"{CALIB_YEARS} years at the headline's default {size:,} customers "
-            f"(configs/experiment/headline.yaml) and at {CONVERGENCE_FACTOR * size:,}; "
+            f"(configs/experiment/headline.yaml) and at {CONVERGENCE_FACTOR * size:,}, "
+            f"both samples of a company of {company:,} customers (population.company_size); "
             "counts and money per 10,000 customers, differences paired by seed within a "
             "size; SE of the difference between the sizes from the spread across seeds. "
-            f"Agreement: within the 95% interval or within {CONVERGENCE_MARGIN:.0%}.")
+            f"Agreement: within the 95% interval or within {CONVERGENCE_MARGIN:.0%} (mean "
+            f"holds: or within {HOLD_FLOOR:g} min).")
     rows = []
 
     def row(scenario: str, what: str, quantity: str, a: np.ndarray, b: np.ndarray,
-            blocking: bool = False) -> None:
+            hold: bool = False) -> None:
         rows.append(CheckResult(
             "convergence", f"{scenario}: {what} at {size:,} customers equals the answer at "
             f"{CONVERGENCE_FACTOR * size:,}", SRC_CREDIBLE, f"{scenario}: {quantity}",
             float(b.mean()), float(a.mean()), math.hypot(sem(a), sem(b)), CONVERGENCE_MARGIN,
-            rule="agree", open_target="" if blocking else CONVERGENCE_OPEN,
-            note=note))
+            rule="agree", note=note,
+            open_target=CONVERGENCE_HOLD_OPEN if hold or (scenario, quantity) in HOLD_DRIVEN
+            else "",
+            abs_tolerance=HOLD_FLOOR if hold else 0.0))
 
     base_s, base_l = small["baseline"], large["baseline"]
     row("baseline", "customers lost per 10,000", "lost /10k", base_s["churned"],
-        base_l["churned"], blocking=True)
+        base_l["churned"])
     row("baseline", "NPV of profit per 10,000", "NPV /10k", base_s["npv_profit"],
-        base_l["npv_profit"], blocking=True)
-    row("baseline", "mean hold", "mean hold, min", base_s["hold"], base_l["hold"])
+        base_l["npv_profit"])
+    row("baseline", "mean hold", "mean hold, min", base_s["hold"], base_l["hold"], hold=True)
     for name in CONVERGENCE_SCENARIOS:
         if name == "baseline":
             continue
@@ -516,5 +524,5 @@ def check_convergence(settings: Settings) -> list[CheckResult]:
             s["churned"] - base_s["churned"], l["churned"] - base_l["churned"])
         row(name, "NPV of profit per 10,000 against the baseline", "NPV chg /10k",
             s["npv_profit"] - base_s["npv_profit"], l["npv_profit"] - base_l["npv_profit"])
-        row(name, "mean hold", "mean hold, min", s["hold"], l["hold"])
+        row(name, "mean hold", "mean hold, min", s["hold"], l["hold"], hold=True)
     return rows

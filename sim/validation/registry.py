@@ -17,7 +17,8 @@ when the simulated value lies on the claimed side of ``expected`` by more than 3
 bound row (``rule`` "at_most", for an exact quantity with no SE) passes when the simulated
 value does not exceed ``expected``. An agreement row (``rule`` "agree", two estimates of
 the same answer, ``se`` the standard error of their difference) passes when the difference
-lies within its 95% interval (1.96 SE) or within ``tolerance`` of ``expected``, and is
+lies within its 95% interval (1.96 SE), within ``tolerance`` of ``expected`` or within
+``abs_tolerance`` of it (for a quantity near zero, where a relative margin is none), and is
 "underpowered" when that interval is wider than ``expected`` itself. A row
 with ``open_target`` set is a known open target: it is reported with its verdict (usually
 "fail") and the reason, but does not make ``cxsim-validate`` exit non-zero.
@@ -52,6 +53,7 @@ class CheckResult:
     #                       (bound), "agree" (two estimates of one answer)
     open_target: str = ""  # non-empty: a known open target (why), never blocking
     note: str = ""    # what the number is made of, for the report
+    abs_tolerance: float = 0.0  # "agree" only: estimates this close (absolute) agree too
 
     @property
     def rel_error(self) -> float:
@@ -69,7 +71,7 @@ class CheckResult:
         if self.rule == "agree":
             gap = abs(self.simulated - self.expected)
             ci = 1.96 * (self.se or 0.0)
-            if gap > max(ci, scale):
+            if gap > max(ci, scale, self.abs_tolerance):
                 return "fail"
             return "underpowered" if ci > abs(self.expected) else "pass"
         if self.rule in ("above", "below"):
@@ -109,7 +111,8 @@ class CheckResult:
         if self.rule == "at_most":
             return "<= exp."
         if self.rule == "agree":
-            return f"CI or {100 * self.tolerance:.0f}%"
+            floor = f" or {self.abs_tolerance:g}" if self.abs_tolerance else ""
+            return f"CI or {100 * self.tolerance:.0f}%{floor}"
         return f"{100 * self.tolerance:.1f}%"
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from sim.core import layout as L
 from sim.core.model import LoyaltyModel
-from sim.core.params import SimParams
+from sim.core.params import ParamError, SimParams, validate
 from tests.helpers import make
 
 
@@ -210,6 +210,35 @@ def test_staffing_acts_continuously_at_any_size():
     _, staff_cut, cost_cut = silos(5_000, 0.35)
     assert cost_cut == pytest.approx(0.35 * cost_full)
     assert all(c < f for c, f in zip(staff_cut, staff_full))
+
+
+def test_the_silos_serve_the_company_and_the_simulated_customers_are_a_sample():
+    """The silos staff and queue for population.company_size customers: 2,000 and 8,000
+    simulated customers of a 40,000-customer company get the company's staff and the same
+    staff cost per customer, and hold about as long as all 40,000 simulated (the company's
+    other callers take agents' time); simulated as the whole company, the small one holds
+    far longer (queue pooling, set by the company and not by the compute size)."""
+    def run(size, company):
+        params = make(size=size, days=60, seed=1, staffing_factor=0.35)
+        params.population.company_size = company
+        model = LoyaltyModel(params).run()
+        cost = sum(s.cost_today() for s in model.silos) / size
+        return model.summary()["hold_minutes_mean"], [s.staff for s in model.silos], cost
+    whole, staff, cost = run(40_000, 40_000)
+    for size in (2_000, 8_000):
+        hold, staff_s, cost_s = run(size, 40_000)
+        assert staff_s == staff and cost_s == pytest.approx(cost)
+        assert 0.8 * whole < hold < 1.5 * whole
+        alone, _, _ = run(size, size)
+        assert alone > 3 * whole
+
+
+def test_the_sample_cannot_exceed_the_company():
+    params = make(size=2_000)
+    params.population.company_size = 1_000
+    with pytest.raises(ParamError, match=r"population.company_size=1000: must be >= "
+                                         r"population.size=2000"):
+        validate(params)
 
 
 def test_no_staff_serves_no_call():

@@ -39,7 +39,8 @@ END_SHARE = 0.15  # chance of each end of a range (of a changed field)
 SIZES, DAYS = (500, 1500), (60, 400)
 WARM_START_SHARE = 0.07  # configurations with a warm start of 1 or 2 years
 # drawn by the fuzzer's own rules above, not over their declared ranges
-OWN_RULES = {"population.size", "horizon_days", "burn_in_years"}
+OWN_RULES = {"population.size", "population.company_size", "horizon_days", "burn_in_years"}
+COMPANY_MAX = 200_000  # the silos' customers: the queue's work grows with them
 NOT_PARAMETERS = {"policy.name"}  # a label (the run directory's name)
 MAX_CUSTOMERS = 30_000  # slots a configuration may need (acquisition x days): keeps runs small
 
@@ -117,6 +118,8 @@ def draw_config(k: int) -> dict:
     changed = rng.uniform(0.1, 1.0)  # share of the parameters changed from their default
     config = {"population.size": rng.randint(*SIZES), "horizon_days": rng.randint(*DAYS),
               "burn_in_years": rng.choice((1, 2)) if rng.random() < WARM_START_SHARE else 0}
+    config["population.company_size"] = rng.choice(
+        (config["population.size"], rng.randint(config["population.size"], COMPANY_MAX)))
     for key, f, hint in declared_fields():
         if key in OWN_RULES or key in NOT_PARAMETERS or rng.random() >= changed:
             continue

@@ -87,6 +87,7 @@ def test_a_run_that_lost_every_customer_in_its_warm_start_still_summarises():
     zero after the run."""
     params = make(size=500, days=60, burn_in_years=1, rep_new_sales_per_year=0.0)
     params.behaviour.base_annual_hazard = 50.0
+    params.behaviour.products_exponent = 0.0  # multi-product customers as likely to leave
     params.population.acquisition_per_year = 0.0
     summary = LoyaltyModel(params).run().summary()
     assert summary["customers_start"] == 0 and summary["acquired"] == 0

@@ -133,10 +133,56 @@ def _call_draws(I, idx, seed, day, day_start, open_minutes, opening_minutes, han
 
 
 @njit(cache=True)
+def _company_callers(I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
+                     patience_mean, patience_mult, captive_share, callback_accept, extra):
+    """The company's callers today beyond the simulated ones: the simulated customers are a
+    sample of ``population.company_size``, so each simulated caller stands for ``extra`` =
+    company / simulated - 1 more (the whole part, plus one with the chance of the fraction).
+    Each copy calls the same silo in the same window (the day, or the opening after a call
+    the closing cut off) with its own arrival, handling, patience and callback acceptance
+    from the same distributions (stream ``COMPANY``; entity: the caller's slot and the copy's
+    number). Copies take agents' time, and only that: what they live through is the
+    sample's, in distribution. Returns (arrival, handle, patience, accepts), unsorted."""
+    m = idx.shape[0]
+    whole = int(math.floor(extra))
+    frac = extra - whole
+    counts = np.empty(m, np.int64)
+    total = 0
+    for k in range(m):
+        c = whole
+        if frac > 0.0 and R.uniform(seed, R.COMPANY, idx[k], day, 0) < frac:
+            c += 1
+        counts[k] = c
+        total += c
+    arrival = np.empty(total)
+    handle = np.empty(total)
+    patience = np.empty(total)
+    accepts = np.empty(total, np.bool_)
+    j = 0
+    for k in range(m):
+        i = idx[k]
+        window = open_minutes
+        if I[L.I_OPENING_DAY, i] == day:
+            window = min(opening_minutes, open_minutes)
+        for c in range(counts[k]):
+            entity = ((c + 1) << 32) | i
+            arrival[j] = day_start + R.uniform(seed, R.COMPANY, entity, day, 0) * window
+            handle[j] = R.exponential(seed, R.COMPANY, entity, day, 1, handle_mean)
+            if R.uniform(seed, R.COMPANY, entity, day, 2) < captive_share:
+                patience[j] = np.inf
+            else:
+                patience[j] = R.exponential(seed, R.COMPANY, entity, day, 3,
+                                            patience_mean) * patience_mult
+            accepts[j] = R.uniform(seed, R.COMPANY, entity, day, 4) < callback_accept
+            j += 1
+    return arrival, handle, patience, accepts
+
+
+@njit(cache=True)
 def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes,
               handle_mean, patience_mean, patience_mult, captive_share, callback_accept,
               announce_mode, promised, callback_offered, callback_min_wait,
-              callback_max_wait, callback_patience):
+              callback_max_wait, callback_patience, extra):
     """Serve one silo's callers for one day and write each caller's outcome into their
     columns. Nobody holds past closing: a caller's patience is at most the time left until
     the line closes, so a caller still waiting then (captive ones too) is cut off, as an
@@ -144,27 +190,52 @@ def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes
     (``opening_day``). Agents finish the calls they started after closing, and callbacks
     keep their place. A callback is booked (``callback_day``: the business day it comes, or
     the day the caller gives up waiting for it, ``callback_gave_up``); the issue stays open
-    until then (``_callback_due``). Returns the backlog: the callers the closing sent away
-    (cut off, or told a wait beyond it) and the callbacks not started by closing."""
+    until then (``_callback_due``). ``extra``: the company's callers per simulated caller
+    beyond them (``_company_callers``; 0 when the simulation is the whole company), who
+    queue with them. Returns the backlog of the simulated callers: those the closing sent
+    away (cut off, or told a wait beyond it) and the callbacks not started by closing."""
     day_start = day * open_minutes
     closing = day_start + open_minutes
     order, arrival, handle, patience, accepts, waits = _call_draws(
         I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
         patience_mean, patience_mult, captive_share, callback_accept, callback_patience)
     m = idx.shape[0]
-    closed_on = np.zeros(m, np.bool_)  # their patience outlasts the line
+    closed_on = np.empty(m, np.bool_)  # their patience outlasts the line
     for k in range(m):
-        left = closing - arrival[k]
-        if patience[k] > left:
-            patience[k] = left
-            closed_on[k] = True
+        closed_on[k] = patience[k] > closing - arrival[k]
+    if extra > 0.0:  # the queue with the company's other callers, in arrival order
+        c_arr, c_handle, c_pat, c_acc = _company_callers(
+            I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
+            patience_mean, patience_mult, captive_share, callback_accept, extra)
+        queue_order = np.argsort(np.concatenate((arrival, c_arr)), kind="mergesort")
+        q_arr = np.concatenate((arrival, c_arr))[queue_order]
+        q_handle = np.concatenate((handle, c_handle))[queue_order]
+        q_pat = np.concatenate((patience, c_pat))[queue_order]
+        q_acc = np.concatenate((accepts, c_acc))[queue_order]
+    else:
+        queue_order = np.arange(m)
+        q_arr, q_handle, q_pat, q_acc = arrival, handle, patience, accepts
+    n_q = q_arr.shape[0]
+    for k in range(n_q):  # nobody holds past closing
+        left = closing - q_arr[k]
+        if q_pat[k] > left:
+            q_pat[k] = left
+    q_outcome = np.empty(n_q, np.int8)
+    q_hold = np.empty(n_q)
+    q_told = np.empty(n_q)
+    q_start = np.empty(n_q)
+    Q._serve_fcfs(q_arr, q_handle, q_pat, q_acc, announce_mode, promised,
+                  callback_offered, callback_min_wait, callback_max_wait, free_at, part,
+                  q_outcome, q_hold, q_told, q_start)
     outcome = np.empty(m, np.int8)
     hold = np.empty(m)
     told = np.empty(m)
     start = np.empty(m)
-    Q._serve_fcfs(arrival, handle, patience, accepts, announce_mode, promised,
-                  callback_offered, callback_min_wait, callback_max_wait, free_at, part,
-                  outcome, hold, told, start)
+    for q in range(n_q):
+        k = queue_order[q]
+        if k < m:  # a simulated caller
+            outcome[k], hold[k], told[k], start[k] = q_outcome[q], q_hold[q], q_told[q], \
+                q_start[q]
     backlog = 0
     for k in range(m):
         i = idx[order[k]]
