@@ -223,7 +223,10 @@ class Recorder:
         ts = self.timeseries()
         days = len(self.rows)
         discount = m.params.market.discount_rate_annual
-        disc = (1.0 + discount) ** (-ts["day"] / 365.0)
+        # each day's factor by the C library's pow, not numpy's: numpy picks a SIMD power
+        # by the CPU (AVX-512 or not) that can differ in the last bit, and the summary must
+        # be the same on every machine (tests/core/test_baselines.py)
+        disc = np.array([math.pow(1.0 + discount, -float(d) / 365.0) for d in ts["day"]])
         exposure_years = ts["active"].sum() / 365.0
         churned = int(ts["churned"].sum())
         booked = m.customers_start + int(ts["acquired"].sum())  # customers ever on the books
