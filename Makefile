@@ -8,6 +8,8 @@ BIN = $(VENV)/bin
 # joblib 1.6; tests/cluster run their sweeps with its python (CXSIM_CLUSTER_PYTHON)
 CLUSTER_VENV ?= .venv-cluster
 CLUSTER_BIN = $(CLUSTER_VENV)/bin
+# pytest-xdist workers of make test (CI: 2 cores)
+TEST_WORKERS ?= 2
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +32,7 @@ run: $(BIN)/.installed
 	$(BIN)/cxsim-headline
 
 test: $(BIN)/.installed $(CLUSTER_BIN)/.installed
-	CXSIM_CLUSTER_PYTHON=$(CLUSTER_BIN)/python $(BIN)/python -m pytest -q
+	CXSIM_CLUSTER_PYTHON=$(CLUSTER_BIN)/python $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not slow"

@@ -51,3 +51,24 @@ def one_numba_thread():
     numba.set_num_threads(1)
     yield
     numba.set_num_threads(before)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``make test`` runs two workers, ``--dist loadgroup``): the cluster
+    tests share one worker, so their Ray head and submitit fixtures start once, and so do the
+    browser tests and their server."""
+    for item in items:
+        for prefix, group in (("tests/cluster/", "cluster"), ("tests/app/test_browser", "app")):
+            if item.nodeid.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_numba_thread_per_xdist_worker():
+    """With two xdist workers on two cores, each worker's kernels on one numba thread by
+    default (a test may still ask for more: ``numba.set_num_threads``), so the workers do
+    not take each other's cores."""
+    import os
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        numba.set_num_threads(1)
+    yield
