@@ -39,15 +39,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from tqdm import tqdm
 
 from sim.runs import config as sim_config
 from sim.runs.config import (CONFIG_DIR, CONFIG_NAME, VERSION_BASE, _given, compose_jobs,
                              error_line, params_from_cfg, policy_edits)
-from sim.runs.io import (RunDamaged, check_writable, is_complete, read_summary, run_problem,
-                         write_run)
+from sim.runs.io import (RunDamaged, check_writable, config_hash, is_complete, read_summary,
+                         run_problem, write_run)
 from sim.core.model import LoyaltyModel
 from sim.core.params import ParamError, SimParams
 from sim.runs.study import experiment_question, set_worker_threads
@@ -213,24 +213,40 @@ def hydra_app(cfg: DictConfig) -> float | list[float] | None:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode == RunMode.MULTIRUN:  # a job of a sweep: the launcher's share of cores
         set_worker_threads(hydra_cfg.launcher)
+    if cfg.design_points:  # several points of a sample design (sim.sensitivity.sweeper)
+        from sim.sensitivity.sweeper import job_points
+        sweep_dir = Path(hydra_cfg.sweep.dir)
+        try:
+            for _, params in job_points(cfg, sweep_dir):
+                run_or_skip(params, sweep_dir / params.policy.name / config_hash(params), cfg,
+                            hydra_cfg)
+        except ParamError as err:
+            _fail(err, str(err), EXIT_CONFIG)
+        return None
+    run_or_skip(params_from_cfg(cfg), run_dir, cfg, hydra_cfg)
+    if hydra_cfg.mode == RunMode.RUN:  # one run: its numbers (a sweep's are in runs.parquet)
+        print(headline(read_summary(run_dir)), flush=True)
+    return run_objective(run_dir, cfg.objective)
+
+
+def run_or_skip(params: SimParams, run_dir: Path, cfg: DictConfig, hydra_cfg) -> None:
+    """Run ``params`` into ``run_dir`` unless it is complete (``force=true`` runs it again);
+    a damaged one is named and made again."""
     problem = run_problem(run_dir)  # files checked against the manifest (sim.runs.io.verify_run)
     if problem is None and not cfg.force:
         print(f"{PROG}: {run_dir} is complete; skipped (force=true runs it again)",
               file=sys.stderr)
-    else:
-        if isinstance(problem, RunDamaged):
-            print(f"{PROG}: {problem}; running it again", file=sys.stderr)
-        try:
-            dirs = [Path(str(c.path).removeprefix("file://"))
-                    for c in hydra_cfg.runtime.config_sources if c.schema == "file"]
-            run(params_from_cfg(cfg), run_dir, progress=cfg.progress and sys.stderr.isatty(),
-                policy_file=hydra_cfg.runtime.choices.get("policy"), config_dirs=dirs)
-        except OSError as err:
-            _fail(err, f"cannot write {run_dir}: {err}", EXIT_RUN)
-        print(f"{PROG}: wrote {run_dir}", file=sys.stderr)
-    if hydra_cfg.mode == RunMode.RUN:  # one run: its numbers (a sweep's are in runs.parquet)
-        print(headline(read_summary(run_dir)), flush=True)
-    return run_objective(run_dir, cfg.objective)
+        return
+    if isinstance(problem, RunDamaged):
+        print(f"{PROG}: {problem}; running it again", file=sys.stderr)
+    try:
+        dirs = [Path(str(c.path).removeprefix("file://"))
+                for c in hydra_cfg.runtime.config_sources if c.schema == "file"]
+        run(params, run_dir, progress=cfg.progress and sys.stderr.isatty(),
+            policy_file=hydra_cfg.runtime.choices.get("policy"), config_dirs=dirs)
+    except OSError as err:
+        _fail(err, f"cannot write {run_dir}: {err}", EXIT_RUN)
+    print(f"{PROG}: wrote {run_dir}", file=sys.stderr)
 
 
 def run_objective(run_dir: Path, names: Sequence[str]) -> float | list[float] | None:
@@ -333,7 +349,14 @@ class SweepProgress:
 
 
 def sweep_run_dirs(cfgs: Sequence[DictConfig]) -> list[Path]:
-    """The run directories of a sweep's composed jobs (``hydra.sweep.dir``/``subdir``)."""
+    """The run directories of a sweep's composed jobs (``hydra.sweep.dir``/``subdir``), or
+    those its sweeper says it makes (a sample design's: ``SamplingSweeper.run_dirs``)."""
+    target = OmegaConf.select(cfgs[0], "hydra.sweeper._target_") if cfgs else None
+    if target:
+        from hydra.utils import get_class
+        run_dirs = getattr(get_class(target), "run_dirs", None)
+        if run_dirs is not None:
+            return run_dirs(cfgs[0].hydra.sweeper, cfgs)
     return [Path(str(c.hydra.sweep.dir)) / str(c.hydra.sweep.subdir) for c in cfgs]
 
 
@@ -346,11 +369,11 @@ def launch(jobs: Sequence[DictConfig] | None = None) -> None:
     # check() has caught. Only this process, after check(), skips it. (Patched on the base
     # class: Hydra's plugin scan re-executes the basic sweeper's module.)
     Sweeper.validate_batch_is_legal = _validated_already
-    run_dirs = set(sweep_run_dirs(jobs or []))
-    if len(run_dirs) < 2:  # a single run needs no sweep progress
+    run_dirs = sweep_run_dirs(jobs or [])
+    if len(set(run_dirs)) < 2:  # a single run needs no sweep progress
         hydra_app()
         return
-    with SweepProgress(sweep_run_dirs(jobs), force=any(c.force for c in jobs)):
+    with SweepProgress(run_dirs, force=any(c.force for c in jobs)):
         hydra_app()
 
 

@@ -102,6 +102,10 @@ class RunConfig(SimParams):
     # summary numbers the job returns to its sweeper (one: a number; several: a list), e.g.
     # objective=[profit_year1,customer_equity] (sim.sensitivity's optuna sweeper sets it)
     objective: List[str] = dataclasses.field(default_factory=list)
+    # set by the sample-design sweepers only (sim.sensitivity.sweeper, runs_per_job > 1):
+    # the points of <study>/design.json this job runs in turn, and that design's fingerprint
+    design_points: List[int] = dataclasses.field(default_factory=list)
+    design_id: str = ""
 
 
 RUN_KEYS = tuple(f.name for f in dataclasses.fields(RunConfig)
@@ -413,6 +417,10 @@ def check_run_keys(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         if key not in names:
             raise ParamError(unknown_key_message(key, given.get(key, _fmt(cfg[key]))))
     check_name("study", cfg.study)
+    for key in ("design_points", "design_id"):
+        if key in given:
+            raise ParamError(f"{key}={given[key]}: set by the sample-design sweepers only "
+                             "(hydra/sweeper=cxsim_morris and the like)")
     for pair in cfg.comparisons:
         if len(pair) != 2 or not all(isinstance(n, str) and n for n in pair):
             raise ParamError(f"comparisons: {_fmt(list(pair))}: must be " + allowed("comparisons"))

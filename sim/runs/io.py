@@ -27,6 +27,7 @@ model's output arrays.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -67,10 +68,15 @@ PACKAGES = ("cxsim", "numpy", "numba", "mesa", "hydra-core", "omegaconf", "pyarr
 # -- identity of a run ----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=None)
+def _type_hints(cls: type) -> dict:
+    return typing.get_type_hints(cls)
+
+
 def _canonical(obj: Any) -> Any:
     """Parameters as plain JSON values, floats as floats even when written as integers
     (``premium_per_product=1000`` and ``1000.0`` are the same configuration)."""
-    hints = typing.get_type_hints(type(obj))
+    hints = _type_hints(type(obj))
     out = {}
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
@@ -155,7 +161,8 @@ def _metadata(params: SimParams) -> dict[bytes, bytes]:
             b"cxsim.params": json.dumps(to_dict(params), sort_keys=True).encode()}
 
 
-def timeseries_table(params: SimParams, timeseries: Mapping[str, np.ndarray]) -> pa.Table:
+def timeseries_table(params: SimParams, timeseries: Mapping[str, np.ndarray],
+                     meta: dict | None = None) -> pa.Table:
     if tuple(timeseries) != DAILY_COLUMNS:
         raise ValueError(f"timeseries columns {tuple(timeseries)} differ from "
                          f"sim.core.metrics.DAILY_COLUMNS {DAILY_COLUMNS}")
@@ -164,10 +171,11 @@ def timeseries_table(params: SimParams, timeseries: Mapping[str, np.ndarray]) ->
         raise ValueError("timeseries columns differ in length")
     columns = {c: pa.array(np.asarray(timeseries[c])) for c in DAILY_COLUMNS}
     columns.update(_scenario_columns(n, params))
-    return pa.table(columns).replace_schema_metadata(_metadata(params))
+    return pa.table(columns).replace_schema_metadata(meta or _metadata(params))
 
 
-def journeys_table(params: SimParams, journeys: Mapping[str, np.ndarray]) -> pa.Table:
+def journeys_table(params: SimParams, journeys: Mapping[str, np.ndarray],
+                   meta: dict | None = None) -> pa.Table:
     if set(journeys) != set(JOURNEY_SCHEMA.names):
         raise ValueError(f"journey columns {sorted(journeys)} differ from "
                          f"{sorted(JOURNEY_SCHEMA.names)}")
@@ -175,17 +183,19 @@ def journeys_table(params: SimParams, journeys: Mapping[str, np.ndarray]) -> pa.
                                 else np.asarray(journeys[f.name]), f.type)
                for f in JOURNEY_SCHEMA}
     columns.update(_scenario_columns(len(journeys["day"]), params))
-    return pa.table(columns).replace_schema_metadata(_metadata(params))
+    return pa.table(columns).replace_schema_metadata(meta or _metadata(params))
 
 
-def sampled_table(params: SimParams, sampled: Mapping[str, np.ndarray]) -> pa.Table:
+def sampled_table(params: SimParams, sampled: Mapping[str, np.ndarray],
+                  meta: dict | None = None) -> pa.Table:
     """The journey-sampled customers and the products each held at the start."""
     columns = {f.name: pa.array(np.asarray(sampled[f.name]), f.type) for f in SAMPLED_SCHEMA}
     columns.update(_scenario_columns(len(columns["customer"]), params))
-    return pa.table(columns).replace_schema_metadata(_metadata(params))
+    return pa.table(columns).replace_schema_metadata(meta or _metadata(params))
 
 
-def holds_table(params: SimParams, hold_histogram: np.ndarray) -> pa.Table:
+def holds_table(params: SimParams, hold_histogram: np.ndarray,
+                meta: dict | None = None) -> pa.Table:
     """The hold-time histogram (calls by whole minutes on hold), its non-empty minutes only."""
     hist = np.asarray(hold_histogram)
     if hist.ndim != 1 or (hist < 0).any():
@@ -194,10 +204,17 @@ def holds_table(params: SimParams, hold_histogram: np.ndarray) -> pa.Table:
     columns = {"minutes": pa.array(minutes, pa.int32()),
                "calls": pa.array(hist[minutes], pa.int64())}
     columns.update(_scenario_columns(minutes.size, params))
-    return pa.table(columns).replace_schema_metadata(_metadata(params))
+    return pa.table(columns).replace_schema_metadata(meta or _metadata(params))
 
 
 def package_versions() -> dict[str, str | None]:
+    return dict(_package_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _package_versions() -> dict[str, str | None]:
+    """Once per process: the installed versions do not change under a running program (a
+    sweep worker writes hundreds of manifests)."""
     versions: dict[str, str | None] = {}
     for dist in PACKAGES:
         try:
@@ -215,7 +232,15 @@ def numba_threads() -> int:
 
 def git_revision(where: Path = Path(__file__).resolve().parent) -> dict | None:
     """The source checkout's commit and whether tracked files differ from it; None when the
-    code does not run from a git checkout (or git is missing)."""
+    code does not run from a git checkout (or git is missing). Asked once per process and
+    directory (two git commands: a hundredth of a second a run): the code a process runs
+    is the code it imported."""
+    found = _git_revision(Path(where))
+    return None if found is None else dict(found)
+
+
+@functools.lru_cache(maxsize=8)
+def _git_revision(where: Path) -> dict | None:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=where, capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
@@ -238,10 +263,11 @@ def write_run(run_dir: Path | str, params: SimParams, timeseries: Mapping[str, n
     killed (SIGKILL leaves no chance to remove them).
     """
     run_dir = Path(run_dir)
-    tables = {TIMESERIES: timeseries_table(params, timeseries),
-              JOURNEYS: journeys_table(params, journeys),
-              SAMPLED: sampled_table(params, sampled),
-              HOLDS: holds_table(params, hold_histogram)}
+    meta = _metadata(params)  # (``meta``: the tables' metadata, made once)
+    tables = {TIMESERIES: timeseries_table(params, timeseries, meta),
+              JOURNEYS: journeys_table(params, journeys, meta),
+              SAMPLED: sampled_table(params, sampled, meta),
+              HOLDS: holds_table(params, hold_histogram, meta)}
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / MANIFEST).unlink(missing_ok=True)
     for name in (*RUN_FILES, MANIFEST):  # left by a writer killed mid-file (see _atomic)
@@ -254,7 +280,7 @@ def write_run(run_dir: Path | str, params: SimParams, timeseries: Mapping[str, n
     write_json(run_dir / MANIFEST, {
         "policy": params.policy.name,
         "seed": params.seed,
-        "config_hash": config_hash(params),
+        "config_hash": meta[b"cxsim.config_hash"].decode(),
         "model_code": MODEL_CODE,
         "params": to_dict(params),
         "versions": package_versions(),

@@ -14,6 +14,13 @@ sweeper does: the policies and seeds of the study; every point of the design
 runs under each policy on the same seeds (common random numbers), and differences between
 policies are paired per point and seed. The design goes to ``<study>/design.json`` before any
 run (the analysis, ``cxsim-analyse``, maps the runs back to its points by their values).
+A job makes ``runs_per_job`` runs in turn (``design_points``: the points it runs, read from
+``design.json``, whose fingerprint it carries as ``design_id``): Hydra's bookkeeping of a job
+(composing, copying and saving its config, logging) costs about a quarter of a second, as
+much as a small run, so it is paid once per job rather than once per run. Each run still
+goes to ``<study>/<policy>/<config hash>/``, is skipped there when complete and kept when the
+sweep is killed; a job's own record (``.hydra/``) goes to ``<study>/.jobs/``. With
+``runs_per_job=1`` every run is its own Hydra job.
 
 ``OptunaSweeper``: each trial asks optuna for the levers ``hydra.sweeper.levers`` (policy
 parameters), runs them on every job of ``hydra.sweeper.params`` (seeds: the same for every
@@ -66,6 +73,7 @@ class SamplingSweeperConf:
     seed: int = 0                   # the sampler's seed (not the runs': those are swept)
     max_batch_size: Optional[int] = None
     fast_compose: bool = True       # compose a job once per policy, set the point's values (FastSweepLoader)
+    runs_per_job: int = 8           # runs a Hydra job makes in turn (1: a job per run)
     params: Optional[Dict[str, str]] = None   # the other sweeps: policies, seeds
     space: Optional[Dict[str, Any]] = None    # the uncertainty space (uncertainty=<name>)
 
@@ -117,9 +125,12 @@ _COMPOSED: dict = {}
 
 
 def _plain_value(text: str) -> Any:
-    """A value as ``Space.overrides`` writes it (and a seed): bool, int, float or a string."""
+    """A value as ``Space.overrides`` writes it (and a seed, a job's ``design_points``):
+    bool, int, float, a list of integers or a string."""
     if text in ("true", "false"):
         return text == "true"
+    if text.startswith("[") and text.endswith("]"):
+        return [int(x) for x in text[1:-1].split(",") if x]
     for kind in (int, float):
         try:
             return kind(text)
@@ -205,8 +216,8 @@ class _Base(Sweeper):
     def use_fast_loader(self, keys: Sequence[str]) -> None:
         """The launcher composes each job with ``FastSweepLoader`` (``fast_compose``)."""
         if getattr(self, "fast_compose", True) and hasattr(self.launcher, "hydra_context"):
-            fast = FastSweepLoader(self.hydra_context.config_loader, [*keys, "seed"],
-                                   uuid.uuid4().hex)
+            fast = FastSweepLoader(self.hydra_context.config_loader,
+                                   [*keys, "seed", *BATCH_KEYS], uuid.uuid4().hex)
             self.launcher.hydra_context = HydraContext(config_loader=fast,
                                                        callbacks=self.hydra_context.callbacks)
 
@@ -218,15 +229,74 @@ class _Base(Sweeper):
 
 
 # -- sample designs ---------------------------------------------------------------------------
+# what a job of several runs carries (``SamplingSweeper.jobs``): the points it runs, the
+# design's fingerprint, and a directory of its own for Hydra's record of it
+BATCH_KEYS = ("design_points", "design_id", "hydra.sweep.subdir")
+JOBS_DIR = ".jobs"
+
+
+def design_id(d: Any) -> str:
+    """A short fingerprint of a design (``Design`` or the dict of ``design.json``)."""
+    import hashlib
+    import json
+    data = d.to_json() if hasattr(d, "to_json") else {k: d[k] for k in d if k != "X"}
+    data = {k: data[k] for k in ("method", "settings", "names", "values")}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return "design-" + hashlib.sha256(text.encode()).hexdigest()[:12]  # never read as a number
+
+
+def distinct_points(values: Sequence[dict]) -> list[int]:
+    """The first index of every distinct point (a point Morris visits twice runs once)."""
+    seen, out = set(), []
+    for i, v in enumerate(values):
+        key = tuple(sorted((k, repr(x)) for k, x in v.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(i)
+    return out
+
+
+def point_params(cfg: DictConfig, values: dict, copy_cfg: bool = True):
+    """The SimParams of a job's config with a point's values set as ``FastSweepLoader``
+    sets them (each value through its override's text, ``Space.overrides``), then parsed
+    and validated (``params_from_cfg``). ``copy_cfg=False``: set them on ``cfg`` itself
+    (the points of a design set the same keys, so each point's values replace the last's)."""
+    from sim.runs.config import params_from_cfg
+    from sim.sensitivity.space import override
+    point = copy.deepcopy(cfg) if copy_cfg else cfg
+    with read_write(point), open_dict(point):
+        for key, value in values.items():
+            OmegaConf.update(point, key, _plain_value(override(key, value).partition("=")[2]),
+                             merge=False)
+    return params_from_cfg(point)
+
+
+def job_points(cfg: DictConfig, sweep_dir: Path):
+    """The points of a job of several runs (``design_points``) as (index, SimParams), from
+    ``<sweep dir>/design.json``; ParamError when that design is not the one the job was
+    made from (``design_id``: another sweep has written the study's design since)."""
+    from sim.sensitivity.sampling import read_design
+    data = read_design(sweep_dir / DESIGN)
+    if design_id(data) != cfg.design_id:
+        raise ParamError(f"design_id={cfg.design_id}: {sweep_dir / DESIGN} holds another "
+                         f"design ({design_id(data)}); another sweep wrote it since this one "
+                         "started: run the sweep again")
+    points = copy.deepcopy(cfg)
+    for i in cfg.design_points:
+        yield i, point_params(points, data["values"][i], copy_cfg=False)
+
+
 class SamplingSweeper(_Base):
     """Every point of a SALib design of ``space`` x every job of ``params``."""
 
     def __init__(self, method: str = "morris", n: int = 10, levels: int = 4,
                  second_order: bool = False, seed: int = 0,
                  max_batch_size: Optional[int] = None, params: Optional[dict] = None,
-                 space: Optional[dict] = None, fast_compose: bool = True) -> None:
+                 space: Optional[dict] = None, fast_compose: bool = True,
+                 runs_per_job: int = 8) -> None:
         super().__init__()
         self.fast_compose = fast_compose
+        self.runs_per_job = runs_per_job
         self.method, self.n, self.levels = method, n, levels
         self.second_order, self.seed = second_order, seed
         self.max_batch_size = max_batch_size
@@ -244,25 +314,50 @@ class SamplingSweeper(_Base):
     def check_jobs(sweeper_cfg: Any, cfgs: Sequence[DictConfig]) -> None:
         """Before anything runs: the space against the parameters' allowed values, then every
         point under every policy of the study (``validate``'s rules). Raises ParamError."""
+        per_job = _container(sweeper_cfg).get("runs_per_job", 8)
+        if isinstance(per_job, bool) or not isinstance(per_job, int) or per_job < 1:
+            raise ParamError(f"hydra.sweeper.runs_per_job={per_job!r}: must be an integer "
+                             ">= 1 (1: a Hydra job per run)")
         d = SamplingSweeper.make_design(sweeper_cfg)
         base = _base_params(cfgs)
         for i, values in enumerate(d.values):
             check_point(base, values, f"point {i}", "hydra.sweeper.space")
 
+    @staticmethod
+    def run_dirs(sweeper_cfg: Any, cfgs: Sequence[DictConfig]) -> list[Path]:
+        """The run directories the sweep makes: every distinct point under every job of
+        ``cfgs`` (for the sweep's progress; ``check_jobs`` has validated them)."""
+        from sim.runs.config import params_from_cfg
+        from sim.runs.io import config_hash
+        d = SamplingSweeper.make_design(sweeper_cfg)
+        points = [d.values[i] for i in distinct_points(d.values)]
+        out = []
+        for cfg in cfgs:
+            params, where = params_from_cfg(cfg), Path(str(cfg.hydra.sweep.dir))
+            out += [where / params.policy.name / config_hash(set_values(params, v))
+                    for v in points]
+        return out
+
     def jobs(self, arguments: list[str]) -> list[list[str]]:
+        """Every distinct point x every job of ``params``, point by point (the policies of
+        a point run together); ``runs_per_job`` > 1: chunks of that many points, each
+        under every job of ``params``."""
         d = self.make_design({"space": self.space, "method": self.method, "n": self.n,
                               "seed": self.seed, "levels": self.levels,
                               "second_order": self.second_order})
         self.design = d
         base = self.base_jobs(self.params, arguments)
-        jobs, seen = [], set()
-        for values in d.values:
-            point = d.space.overrides(values)
+        points = distinct_points(d.values)
+        if self.runs_per_job == 1:
+            return [[*job, *d.space.overrides(d.values[i])] for i in points for job in base]
+        import hashlib
+        ident, jobs = design_id(d), []
+        for start in range(0, len(points), self.runs_per_job):
+            chunk = ",".join(map(str, points[start:start + self.runs_per_job]))
             for job in base:
-                full = [*job, *point]
-                if tuple(full) not in seen:  # a point visited twice (Morris) runs once
-                    seen.add(tuple(full))
-                    jobs.append(full)
+                tag = hashlib.sha256(" ".join(job).encode()).hexdigest()[:8]
+                jobs.append([*job, f"design_points=[{chunk}]", f"design_id={ident}",
+                             f"hydra.sweep.subdir={JOBS_DIR}/{start:05d}-{tag}"])
         return jobs
 
     def sweep(self, arguments: list[str]) -> Any:
@@ -270,8 +365,10 @@ class SamplingSweeper(_Base):
         self.use_fast_loader(self.design.space.names)
         out = self.sweep_dir()
         write_design(out / DESIGN, self.design)
+        runs = len(distinct_points(self.design.values)) * len(self.base_jobs(self.params,
+                                                                            arguments))
         print(f"cxsim-run: {self.method} design: {len(self.design.values)} points, "
-              f"{len(jobs)} runs; written to {out / DESIGN}", file=sys.stderr)
+              f"{runs} runs in {len(jobs)} jobs; written to {out / DESIGN}", file=sys.stderr)
         size = self.max_batch_size or len(jobs)
         returns = []
         for start in range(0, len(jobs), size):
