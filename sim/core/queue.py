@@ -22,7 +22,9 @@ A caller told a wait longer than ``callback_min_wait`` takes a callback if one i
 they accept it (they keep their place in the virtual queue and are called back when it is
 their turn, which may be a later business day). The company offers a callback only when it
 can make it within ``callback_max_wait``; past that, callers hold (or, told the wait, hang
-up). Otherwise a caller told a wait longer than their patience hangs up at once.
+up). Otherwise a caller told a wait longer than their patience hangs up at once. A caller
+who gives up waiting for their callback before it comes (``callback_patience``) leaves the
+virtual queue as an abandoned caller leaves the line: the callback takes no agent's time.
 
 Only numpy and numba are imported here.
 """
@@ -80,22 +82,27 @@ def _on_shift(t, day_minutes, offset):
 
 
 @njit(cache=True)
-def _serve_fcfs(arrival, handle, patience, accepts_callback, announce_mode, promised,
-                callback_offered, callback_min_wait, callback_max_wait, free_at, part,
-                out_outcome, out_hold, out_announced, out_start):
+def _serve_fcfs(arrival, handle, patience, accepts_callback, callback_patience,
+                announce_mode, promised, callback_offered, callback_min_wait,
+                callback_max_wait, free_at, part, out_outcome, out_hold, out_announced,
+                out_start):
     """Serve one batch of callers, in order, against servers ``free_at`` (a min-heap) and
     a part-time agent ``part``.
 
     Shapes: arrival, handle, patience (float64, minutes; patience may be inf),
-    accepts_callback (bool) are (n,) and sorted by arrival; free_at is (c,), c >= 1, a
+    accepts_callback (bool), callback_patience (float64, business minutes a caller waits
+    for a callback before giving up; may be inf) are (n,) and sorted by arrival; free_at
+    is (c,), c >= 1, a
     min-heap updated in place (``inf``: an agent never on duty). ``part`` (3,): the
     part-time agent's next-free time (``inf``: none; updated in place), the business
     day's length, and the minute of each business day their shift starts (they work to
     closing: a fractional staff). A callback is offered when the announced wait exceeds
     ``callback_min_wait`` and the real one is at most ``callback_max_wait`` (the company
-    offers only callbacks it can make by then). Writes out_outcome (int8), out_hold
-    (minutes on hold), out_announced (the wait announced, -1 if none) and out_start
-    (business minute the service starts, -1 if never) for each caller.
+    offers only callbacks it can make by then); a callback that would come after the
+    caller gave up (wait > callback_patience) takes no agent. Writes out_outcome (int8),
+    out_hold (minutes on hold), out_announced (the wait announced, -1 if none) and out_start
+    (business minute the service starts, or a callback would have come; -1 if never) for
+    each caller.
     """
     n = arrival.shape[0]
     c = free_at.shape[0]
@@ -120,6 +127,9 @@ def _serve_fcfs(arrival, handle, patience, accepts_callback, announce_mode, prom
                 and accepts_callback[k]:
             out_outcome[k] = CALLBACK
             out_hold[k] = 0.0
+            if w > callback_patience[k]:  # gave up first: the callback takes no agent
+                out_start[k] = a + w
+                continue
         elif told > patience[k]:
             out_outcome[k] = BALKED
             out_hold[k] = 0.0
@@ -166,10 +176,10 @@ def resize_servers(free_at: np.ndarray, staff: int, now: float) -> np.ndarray:
 
 def serve(arrival, handle, patience, accepts_callback, free_at, announce_mode=ANNOUNCE_NONE,
           promised=-1.0, callback_offered=False, callback_min_wait=0.0,
-          callback_max_wait=np.inf, part=None):
+          callback_max_wait=np.inf, part=None, callback_patience=None):
     """Validate and allocate in Python, serve in the kernel; returns (outcome, hold,
     announced, start) arrays. ``free_at`` (and ``part``, default none) are updated in
-    place."""
+    place; ``callback_patience`` default: nobody gives up on a callback."""
     arrival = np.ascontiguousarray(arrival, dtype=np.float64)
     n = arrival.shape[0]
     if n > 1 and np.any(np.diff(arrival) < 0):
@@ -183,6 +193,8 @@ def serve(arrival, handle, patience, accepts_callback, free_at, announce_mode=AN
     _serve_fcfs(arrival, np.ascontiguousarray(handle, dtype=np.float64),
                 np.ascontiguousarray(patience, dtype=np.float64),
                 np.ascontiguousarray(accepts_callback, dtype=np.bool_),
+                np.full(n, np.inf) if callback_patience is None
+                else np.ascontiguousarray(callback_patience, dtype=np.float64),
                 int(announce_mode), float(promised), bool(callback_offered),
                 float(callback_min_wait), float(callback_max_wait), free_at,
                 no_part_time() if part is None else part, outcome, hold, announced, start)

@@ -234,7 +234,8 @@ def experience_call(c, k, outcome):
     """Experience against expectation (Oliver 1980): a wait longer than expected hurts
     twice as much as a shorter one pleases; a callback's delay counts for less; a wait
     beyond a fixed promise (a hold or a callback) hurts on top. A caller who hung up on
-    hearing the wait experienced none."""
+    hearing the wait experienced none; one who gave up on a callback gets no credit for
+    giving up before the time announced."""
     if outcome == Q.BALKED:
         return
     if outcome in (Q.CALLED_BACK, Q.CALLBACK_GAVE_UP):
@@ -245,7 +246,7 @@ def experience_call(c, k, outcome):
     gap_hours = weight * (actual - expected) / 60.0
     if gap_hours > 0.0:
         c.attitude = c.attitude - k.loss_aversion * k.disconfirmation_per_hour * gap_hours
-    else:
+    elif outcome != Q.CALLBACK_GAVE_UP:
         c.attitude = c.attitude - k.disconfirmation_per_hour * gap_hours
     c.attitude = c.attitude - k.wait_pain_per_hour * weight * actual / 60.0
     if k.promise == L.PROMISE_FIXED and c.t_announced >= 0.0 and actual > c.t_announced:

@@ -93,8 +93,9 @@ def _simulate_days(seed, days, day_minutes, mean_gap, handle_mean, patience_mean
         hold = np.empty(n)
         told = np.empty(n)
         start = np.empty(n)
-        Q._serve_fcfs(arrival, handle, patience, accepts, Q.ANNOUNCE_NONE, -1.0, False, 0.0,
-                      np.inf, free_at, part, outcome, hold, told, start)
+        Q._serve_fcfs(arrival, handle, patience, accepts, np.full(n, np.inf),
+                      Q.ANNOUNCE_NONE, -1.0, False, 0.0, np.inf, free_at, part, outcome, hold,
+                      told, start)
         waited = 0
         abandoned = 0
         total = 0.0

@@ -315,3 +315,28 @@ def test_silent_hike_raises_revenue_per_customer_and_churns_more():
                     / m.timeseries()["active"][-30:].sum() for m in (base, silent)]
     assert per_customer[1] > per_customer[0] * 1.002
     assert silent.summary()["churned"] > base.summary()["churned"]
+
+
+def test_giving_up_on_a_callback_earns_no_credit_for_a_short_wait():
+    """A callback that came sooner than announced pleases (disconfirmation); giving up on it
+    before the time announced is no such luck: only the wait's pain counts (the kernel runs
+    the same rule: tests/core/test_reference.py compares them bit for bit)."""
+    from types import SimpleNamespace
+
+    from sim.core import queue as Q
+    from sim.core import reference as ref
+    k = SimpleNamespace(callback_wait_weight=0.5, loss_aversion=2.0,
+                        disconfirmation_per_hour=0.2, wait_pain_per_hour=0.1,
+                        promise=L.PROMISE_HONEST, broken_promise_penalty=1.0,
+                        expectation_learning=0.0)
+
+    def after(outcome, waited):
+        c = SimpleNamespace(attitude=0.0, t_callback_wait=waited, t_hold=0.0,
+                            t_announced=240.0, expected_wait=10.0)
+        ref.experience_call(c, k, outcome)
+        return c.attitude
+    pain = -k.wait_pain_per_hour * k.callback_wait_weight * 120.0 / 60.0
+    assert after(Q.CALLED_BACK, 120.0) > pain  # sooner than announced: credit on top
+    assert after(Q.CALLBACK_GAVE_UP, 120.0) == pytest.approx(pain)
+    # later than announced: the same disappointment whether it came or they gave up
+    assert after(Q.CALLBACK_GAVE_UP, 300.0) == after(Q.CALLED_BACK, 300.0) < 0

@@ -73,3 +73,21 @@ def test_silo_backlog_carries_over_days():
 def test_queue_outcome_codes_used_by_the_silo():
     # simulate_silo counts abandonment by the kernel's code; if the codes move, this fails
     assert (Q.SERVED, Q.ABANDONED) == (0, 1)
+
+
+def test_a_callback_given_up_on_takes_no_agent():
+    """One agent busy until minute 100. A caller at 0 hears the honest 100 minutes and books a
+    callback; the caller at 1 holds. If the first gave up waiting (patience 10 < 100), the
+    agent is free for the second at 100; if they wait, the second waits for their call too."""
+    def second_wait(callback_patience):
+        free_at = np.array([100.0])
+        outcome, hold, told, start = Q.serve(
+            arrival=[0.0, 1.0], handle=[30.0, 5.0], patience=[np.inf, np.inf],
+            accepts_callback=[True, False], free_at=free_at, announce_mode=Q.ANNOUNCE_HONEST,
+            callback_offered=True, callback_min_wait=5.0, callback_patience=callback_patience)
+        assert outcome[0] == Q.CALLBACK and outcome[1] == Q.SERVED
+        assert start[0] == 100.0  # when the callback comes (or would have)
+        return hold[1], free_at[0]
+    assert second_wait([10.0, np.inf]) == (99.0, 105.0)
+    assert second_wait([500.0, np.inf]) == (129.0, 135.0)
+    assert second_wait(None) == (129.0, 135.0)  # default: nobody gives up

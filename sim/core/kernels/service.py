@@ -134,15 +134,17 @@ def _call_draws(I, idx, seed, day, day_start, open_minutes, opening_minutes, han
 
 @njit(cache=True)
 def _company_callers(I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
-                     patience_mean, patience_mult, captive_share, callback_accept, extra):
+                     patience_mean, patience_mult, captive_share, callback_accept,
+                     callback_patience, extra):
     """The company's callers today beyond the simulated ones: the simulated customers are a
     sample of ``population.company_size``, so each simulated caller stands for ``extra`` =
     company / simulated - 1 more (the whole part, plus one with the chance of the fraction).
     Each copy calls the same silo in the same window (the day, or the opening after a call
     the closing cut off) with its own arrival, handling, patience and callback acceptance
     from the same distributions (stream ``COMPANY``; entity: the caller's slot and the copy's
-    number). Copies take agents' time, and only that: what they live through is the
-    sample's, in distribution. Returns (arrival, handle, patience, accepts), unsorted."""
+    number), patience waiting for a callback included. Copies take agents' time, and only
+    that: what they live through is the sample's, in distribution. Returns (arrival,
+    handle, patience, accepts, waits), unsorted."""
     m = idx.shape[0]
     whole = int(math.floor(extra))
     frac = extra - whole
@@ -158,6 +160,7 @@ def _company_callers(I, idx, seed, day, day_start, open_minutes, opening_minutes
     handle = np.empty(total)
     patience = np.empty(total)
     accepts = np.empty(total, np.bool_)
+    waits = np.empty(total)
     j = 0
     for k in range(m):
         i = idx[k]
@@ -174,8 +177,9 @@ def _company_callers(I, idx, seed, day, day_start, open_minutes, opening_minutes
                 patience[j] = R.exponential(seed, R.COMPANY, entity, day, 3,
                                             patience_mean) * patience_mult
             accepts[j] = R.uniform(seed, R.COMPANY, entity, day, 4) < callback_accept
+            waits[j] = R.exponential(seed, R.COMPANY, entity, day, 5, callback_patience)
             j += 1
-    return arrival, handle, patience, accepts
+    return arrival, handle, patience, accepts, waits
 
 
 @njit(cache=True)
@@ -192,7 +196,8 @@ def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes
     the day the caller gives up waiting for it, ``callback_gave_up``); the issue stays open
     until then (``_callback_due``). ``extra``: the company's callers per simulated caller
     beyond them (``_company_callers``; 0 when the simulation is the whole company), who
-    queue with them. Returns the backlog of the simulated callers: those the closing sent
+    queue with them. A callback given up on takes no agent's time (``Q._serve_fcfs``),
+    the copies' too. Returns the backlog of the simulated callers: those the closing sent
     away (cut off, or told a wait beyond it) and the callbacks not started by closing."""
     day_start = day * open_minutes
     closing = day_start + open_minutes
@@ -204,17 +209,19 @@ def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes
     for k in range(m):
         closed_on[k] = patience[k] > closing - arrival[k]
     if extra > 0.0:  # the queue with the company's other callers, in arrival order
-        c_arr, c_handle, c_pat, c_acc = _company_callers(
+        c_arr, c_handle, c_pat, c_acc, c_waits = _company_callers(
             I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
-            patience_mean, patience_mult, captive_share, callback_accept, extra)
+            patience_mean, patience_mult, captive_share, callback_accept, callback_patience,
+            extra)
         queue_order = np.argsort(np.concatenate((arrival, c_arr)), kind="mergesort")
         q_arr = np.concatenate((arrival, c_arr))[queue_order]
         q_handle = np.concatenate((handle, c_handle))[queue_order]
         q_pat = np.concatenate((patience, c_pat))[queue_order]
         q_acc = np.concatenate((accepts, c_acc))[queue_order]
+        q_waits = np.concatenate((waits, c_waits))[queue_order]
     else:
         queue_order = np.arange(m)
-        q_arr, q_handle, q_pat, q_acc = arrival, handle, patience, accepts
+        q_arr, q_handle, q_pat, q_acc, q_waits = arrival, handle, patience, accepts, waits
     n_q = q_arr.shape[0]
     for k in range(n_q):  # nobody holds past closing
         left = closing - q_arr[k]
@@ -224,7 +231,7 @@ def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes
     q_hold = np.empty(n_q)
     q_told = np.empty(n_q)
     q_start = np.empty(n_q)
-    Q._serve_fcfs(q_arr, q_handle, q_pat, q_acc, announce_mode, promised,
+    Q._serve_fcfs(q_arr, q_handle, q_pat, q_acc, q_waits, announce_mode, promised,
                   callback_offered, callback_min_wait, callback_max_wait, free_at, part,
                   q_outcome, q_hold, q_told, q_start)
     outcome = np.empty(m, np.int8)
@@ -265,7 +272,8 @@ def _experience_call(F, I, pv, i, outcome):
     up on (``outcome``): the wait against what was expected (what was announced, else the
     learned expectation), scaled down for a callback; a wait beyond a fixed promise (a
     hold or a callback) breaks it; a caller who hung up on hearing the wait experienced
-    none."""
+    none. A caller who gave up on a callback has the wait's pain and its disappointment
+    only: giving up before the time announced is no wait shorter than expected."""
     if outcome == Q.BALKED:
         return
     told = F[L.F_T_ANNOUNCED, i]
@@ -281,7 +289,7 @@ def _experience_call(F, I, pv, i, outcome):
     gap = weight * (actual - expected) / 60.0
     if gap > 0.0:
         F[L.F_ATTITUDE, i] -= pv[L.P_LOSS_AVERSION] * pv[L.P_DISCONFIRMATION_PER_HOUR] * gap
-    else:
+    elif outcome != Q.CALLBACK_GAVE_UP:
         F[L.F_ATTITUDE, i] -= pv[L.P_DISCONFIRMATION_PER_HOUR] * gap
     F[L.F_ATTITUDE, i] -= pv[L.P_WAIT_PAIN_PER_HOUR] * weight * actual / 60.0
     if pv[L.P_PROMISE] == L.PROMISE_FIXED and told >= 0.0 and actual > told:
