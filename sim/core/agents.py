@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import weakref
 from typing import TYPE_CHECKING
 
 import mesa
@@ -24,7 +25,28 @@ if TYPE_CHECKING:
     from sim.core.model import LoyaltyModel
 
 
-class Customer(mesa.Agent):
+class _IdsByModel(weakref.WeakKeyDictionary):
+    """Each model's counter of agents' unique ids (from 1), as Mesa's ``Agent._ids``, but
+    held by weak reference: Mesa 3.3's class-level defaultdict keeps every model ever
+    made alive (mesa/mesa#3179, fixed after 3.3), 15 MB a 10,000-customer run, which grew
+    a sweep worker until joblib's loky restarted it as leaking."""
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = itertools.count(1)
+            self[model] = counter
+            return counter
+
+
+class _Agent(mesa.Agent):
+    """cxsim's agents: Mesa agents whose unique ids do not keep their model alive."""
+
+    _ids = _IdsByModel()
+
+
+class Customer(_Agent):
     """One customer (a household holding 1-4 products): a named view of column ``idx``.
 
     Every name in ``sim.core.layout.F_FIELDS`` and ``I_FIELDS`` is an attribute that reads and
@@ -75,7 +97,7 @@ def _make_customers(model: "LoyaltyModel", start: int, stop: int) -> list[Custom
         by_type = model._agents_by_type[Customer]._agents
         every = model._all_agents._agents
         registry = model._agents
-        ids = itertools.islice(mesa.Agent._ids[model], stop - start - 1)
+        ids = itertools.islice(Customer._ids[model], stop - start - 1)
     except (AttributeError, KeyError):  # another Mesa: the documented way
         return [first] + [Customer(model, i) for i in range(start + 1, stop)]
     gc_was_enabled = gc.isenabled()
@@ -103,7 +125,7 @@ for _matrix, _fields, _cast in (("F", L.F_FIELDS, float), ("I", L.I_FIELDS, int)
                 if _name.startswith("t_") else _field(_matrix, _row, _cast))
 
 
-class ServiceSilo(mesa.Agent):
+class ServiceSilo(_Agent):
     """A phone queue (billing, claims, retention): staff, handling, first-contact resolution
     and what callers are told. Its agents' next-free times (a min-heap, business minutes)
     carry their work from one day to the next; callers still holding at closing are cut
@@ -173,7 +195,7 @@ class ServiceSilo(mesa.Agent):
             * m.n_initial / m.company_size
 
 
-class SalesRep(mesa.Agent):
+class SalesRep(_Agent):
     """A sales rep with a book of customers (those whose ``rep`` is this index) and a
     limited number of minutes a day for service issues; helps, hands off or ignores as the
     policy's incentives say (``policy.rep_help``, ``policy.rep_handoff``)."""

@@ -141,3 +141,16 @@ def test_journeys_log_sampled_customers():
     assert j["customer"].max() < model.params.population.size
     left = j["customer"][j["event"] == "churned"]
     assert np.all(model.I[L.I_ACTIVE, left] == 0)
+
+
+def test_a_finished_model_is_freed():
+    """Nothing keeps a model alive once its caller lets go of it (Mesa 3.3's agent-id
+    counters did: a sweep worker grew by every run it made)."""
+    import gc
+    import weakref
+    model = LoyaltyModel(make(size=300, days=5))
+    model.run()
+    gone = weakref.ref(model)
+    del model
+    gc.collect()
+    assert gone() is None
