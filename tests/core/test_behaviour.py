@@ -340,3 +340,15 @@ def test_giving_up_on_a_callback_earns_no_credit_for_a_short_wait():
     assert after(Q.CALLBACK_GAVE_UP, 120.0) == pytest.approx(pain)
     # later than announced: the same disappointment whether it came or they gave up
     assert after(Q.CALLBACK_GAVE_UP, 300.0) == after(Q.CALLED_BACK, 300.0) < 0
+
+
+def test_with_callbacks_a_broken_promise_loses_more_customers_than_honest_waits():
+    """Kumar, Kalwani & Dada 1997: a promised wait pleases only if met. With the staff cut
+    and callbacks (which come later than a fixed 2 hours), the fixed promise is broken and
+    loses more customers than honest waits, on the same seed; a callback given up on takes
+    no agent's time, so the honest callbacks do not clog the line."""
+    cut = dict(staffing_factor=0.35, callback=True)
+    fixed = churn(10_000, 365, 0, promise="fixed", promised_wait_minutes=120.0, **cut)
+    honest = churn(10_000, 365, 0, promise="honest", **cut)
+    assert fixed["broken_promises"] > 100 and honest["broken_promises"] == 0
+    assert fixed["churned"] > honest["churned"] + 10
