@@ -213,15 +213,13 @@ def hydra_app(cfg: DictConfig) -> float | list[float] | None:
     run_dir = Path(hydra_cfg.runtime.output_dir)
     if hydra_cfg.mode == RunMode.MULTIRUN:  # a job of a sweep: the launcher's share of cores
         set_worker_threads(hydra_cfg.launcher)
-    if cfg.design_points:  # several points of a sample design (sim.sensitivity.sweeper)
+    if cfg.design_points:  # several points of a sample design (sim.sensitivity.sweeper);
+        # a design the job was not made from raises ParamError: the job fails, the sweep stops
         from sim.sensitivity.sweeper import job_points
         sweep_dir = Path(hydra_cfg.sweep.dir)
-        try:
-            for _, params in job_points(cfg, sweep_dir):
-                run_or_skip(params, sweep_dir / params.policy.name / config_hash(params), cfg,
-                            hydra_cfg)
-        except ParamError as err:
-            _fail(err, str(err), EXIT_CONFIG)
+        for _, params in job_points(cfg, sweep_dir):
+            run_or_skip(params, sweep_dir / params.policy.name / config_hash(params), cfg,
+                        hydra_cfg)
         return None
     run_or_skip(params_from_cfg(cfg), run_dir, cfg, hydra_cfg)
     if hydra_cfg.mode == RunMode.RUN:  # one run: its numbers (a sweep's are in runs.parquet)
