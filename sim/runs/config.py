@@ -108,6 +108,8 @@ class RunConfig(SimParams):
     design_id: str = ""
 
 
+# run-level keys the sample-design sweepers set on their jobs, never a user
+SWEEPER_KEYS = ("design_points", "design_id")
 RUN_KEYS = tuple(f.name for f in dataclasses.fields(RunConfig)
                  if f.name not in {g.name for g in dataclasses.fields(SimParams)})
 
@@ -417,7 +419,7 @@ def check_run_keys(cfg: DictConfig, overrides: Sequence[str] = ()) -> None:
         if key not in names:
             raise ParamError(unknown_key_message(key, given.get(key, _fmt(cfg[key]))))
     check_name("study", cfg.study)
-    for key in ("design_points", "design_id"):
+    for key in SWEEPER_KEYS:
         if key in given:
             raise ParamError(f"{key}={given[key]}: set by the sample-design sweepers only "
                              "(hydra/sweeper=cxsim_morris and the like)")
@@ -529,7 +531,7 @@ def unknown_key_message(full_key: str, value: str | None) -> str:
     shown = full_key if value is None else f"{full_key}={value}"
     if cls is None:
         return f"{shown}: unknown key"
-    names = [f.name for f in dataclasses.fields(cls)]
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in SWEEPER_KEYS]
     close = difflib.get_close_matches(name, names, n=1) or [n for n in names if name in n]
     hint = f"did you mean {parent + '.' if parent else ''}{close[0]}? " if close else ""
     return f"{shown}: unknown key; {hint}allowed in {parent or 'the top level'}: " \

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.helpers import RAY_ENV, free_port, run_files, session_pids, sweep
+from tests.cluster.helpers import (DESIGN, RAY_ENV, RUNS, free_port, run_files,
+                                   session_pids, sweep)
 from tests.helpers import REPO
 
 
@@ -113,3 +114,16 @@ def stopped_afterwards():
         left += _stop(lambda: session_pids(proc.pid), proc)
     assert not left, f"processes of a sweep still running: {left}"
 
+
+
+
+@pytest.fixture(scope="session")
+def design_reference(tmp_path_factory):
+    """The design sweep run by the joblib launcher in the core environment: its run files."""
+    root = tmp_path_factory.mktemp("joblib_design")
+    done = sweep(sys.executable, root, *DESIGN, "hydra/launcher=joblib",
+                 "hydra.launcher.n_jobs=2")
+    assert done.returncode == 0, done.stderr
+    files = run_files(root / "results" / "cluster")
+    assert len(files) == 2 * RUNS + 1
+    return files

@@ -20,6 +20,10 @@ SWEEP = ["-m", "policy=baseline,silent_hike", "seed=0,1,2", "population.size=300
          "horizon_days=60", "burn_in_years=0", "population.journey_sample=50",
          "progress=false", "study=cluster"]
 RUNS = 6
+# a sample design (Latin hypercube, 2 points) over those 6 jobs, 2 points a job: 12 runs in
+# 6 jobs, each reading the design from the shared results directory
+DESIGN = ["hydra/sweeper=cxsim_lhs", "uncertainty=silent_hike", "hydra.sweeper.n=2",
+          "hydra.sweeper.runs_per_job=2"]
 # Ray on the loopback address only: Ray replaces 127.0.0.1 by the machine's address unless
 # it believes it is not part of a cluster (ray._private.services.get_node_ip_address). The
 # head and the drivers share a token of this test session: Ray would otherwise take (and a

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from sim.runs import io as sim_io
-from tests.cluster.helpers import (RUNS, listeners_of, process_titles, run_files,
+from tests.cluster.helpers import (DESIGN, RUNS, listeners_of, process_titles, run_files,
                                    session_pids, start_sweep, sweep, sweep_args, sweep_env,
                                    wait_for_runs)
 
@@ -155,3 +155,10 @@ def test_a_sweep_on_a_ray_it_starts_itself_stays_on_loopback_and_stops_it(
         for pid in _with_temp_dir(temp_dir):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def test_a_design_sweep_of_jobs_of_several_runs_on_ray_makes_the_joblib_runs(
+        ray_head, cluster_python, design_reference, tmp_path):
+    done = sweep(cluster_python, tmp_path, *DESIGN, *ray_launcher(ray_head))
+    assert done.returncode == 0, done.stderr
+    assert run_files(tmp_path / "results" / "cluster") == design_reference

@@ -12,7 +12,8 @@ import subprocess
 import pytest
 
 from sim.runs import io as sim_io
-from tests.cluster.helpers import RUNS, run_files, start_sweep, sweep, sweep_env, wait_for_runs
+from tests.cluster.helpers import (DESIGN, RUNS, run_files, start_sweep, sweep, sweep_env,
+                                   wait_for_runs)
 
 pytestmark = pytest.mark.slow
 LOCAL = ["hydra/launcher=cxsim_submitit_local"]
@@ -54,3 +55,11 @@ def test_the_slurm_config_composes_with_its_settings(cluster_python, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "SlurmLauncher" in done.stdout and "partition: compute" in done.stdout
     assert "cpus_per_task: 4" in done.stdout and "timeout_min: 60" in done.stdout
+
+
+def test_a_design_sweep_of_jobs_of_several_runs_makes_the_joblib_runs(cluster_python,
+                                                                      design_reference,
+                                                                      tmp_path):
+    done = sweep(cluster_python, tmp_path, *DESIGN, *LOCAL)
+    assert done.returncode == 0, done.stderr
+    assert run_files(tmp_path / "results" / "cluster") == design_reference
