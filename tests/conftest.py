@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numba
 import pytest
 
@@ -68,7 +70,6 @@ def _one_numba_thread_per_xdist_worker():
     """With two xdist workers on two cores, each worker's kernels on one numba thread by
     default (a test may still ask for more: ``numba.set_num_threads``), so the workers do
     not take each other's cores."""
-    import os
     if os.environ.get("PYTEST_XDIST_WORKER"):
         numba.set_num_threads(1)
     yield

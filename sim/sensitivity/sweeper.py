@@ -239,7 +239,7 @@ def design_id(d: Any) -> str:
     """A short fingerprint of a design (``Design`` or the dict of ``design.json``)."""
     import hashlib
     import json
-    data = d.to_json() if hasattr(d, "to_json") else {k: d[k] for k in d if k != "X"}
+    data = d.to_json() if hasattr(d, "to_json") else d
     data = {k: data[k] for k in ("method", "settings", "names", "values")}
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return "design-" + hashlib.sha256(text.encode()).hexdigest()[:12]  # never read as a number
@@ -256,19 +256,18 @@ def distinct_points(values: Sequence[dict]) -> list[int]:
     return out
 
 
-def point_params(cfg: DictConfig, values: dict, copy_cfg: bool = True):
-    """The SimParams of a job's config with a point's values set as ``FastSweepLoader``
-    sets them (each value through its override's text, ``Space.overrides``), then parsed
-    and validated (``params_from_cfg``). ``copy_cfg=False``: set them on ``cfg`` itself
-    (the points of a design set the same keys, so each point's values replace the last's)."""
+def point_params(cfg: DictConfig, values: dict):
+    """The SimParams of ``cfg`` with a point's values set on it (in place: the points of a
+    design set the same keys, so each point's values replace the last's) as
+    ``FastSweepLoader`` sets them (each value through its override's text,
+    ``Space.overrides``), then parsed and validated (``params_from_cfg``)."""
     from sim.runs.config import params_from_cfg
     from sim.sensitivity.space import override
-    point = copy.deepcopy(cfg) if copy_cfg else cfg
-    with read_write(point), open_dict(point):
+    with read_write(cfg), open_dict(cfg):
         for key, value in values.items():
-            OmegaConf.update(point, key, _plain_value(override(key, value).partition("=")[2]),
+            OmegaConf.update(cfg, key, _plain_value(override(key, value).partition("=")[2]),
                              merge=False)
-    return params_from_cfg(point)
+    return params_from_cfg(cfg)
 
 
 def job_points(cfg: DictConfig, sweep_dir: Path):
@@ -283,7 +282,7 @@ def job_points(cfg: DictConfig, sweep_dir: Path):
                          "started: run the sweep again")
     points = copy.deepcopy(cfg)
     for i in cfg.design_points:
-        yield i, point_params(points, data["values"][i], copy_cfg=False)
+        yield i, point_params(points, data["values"][i])
 
 
 class SamplingSweeper(_Base):
@@ -314,7 +313,7 @@ class SamplingSweeper(_Base):
     def check_jobs(sweeper_cfg: Any, cfgs: Sequence[DictConfig]) -> None:
         """Before anything runs: the space against the parameters' allowed values, then every
         point under every policy of the study (``validate``'s rules). Raises ParamError."""
-        per_job = _container(sweeper_cfg).get("runs_per_job", 8)
+        per_job = _container(sweeper_cfg).get("runs_per_job", SamplingSweeperConf.runs_per_job)
         if isinstance(per_job, bool) or not isinstance(per_job, int) or per_job < 1:
             raise ParamError(f"hydra.sweeper.runs_per_job={per_job!r}: must be an integer "
                              ">= 1 (1: a Hydra job per run)")
@@ -348,6 +347,7 @@ class SamplingSweeper(_Base):
         self.design = d
         base = self.base_jobs(self.params, arguments)
         points = distinct_points(d.values)
+        self.n_runs = len(points) * len(base)
         if self.runs_per_job == 1:
             return [[*job, *d.space.overrides(d.values[i])] for i in points for job in base]
         import hashlib
@@ -365,10 +365,8 @@ class SamplingSweeper(_Base):
         self.use_fast_loader(self.design.space.names)
         out = self.sweep_dir()
         write_design(out / DESIGN, self.design)
-        runs = len(distinct_points(self.design.values)) * len(self.base_jobs(self.params,
-                                                                            arguments))
         print(f"cxsim-run: {self.method} design: {len(self.design.values)} points, "
-              f"{runs} runs in {len(jobs)} jobs; written to {out / DESIGN}", file=sys.stderr)
+              f"{self.n_runs} runs in {len(jobs)} jobs; written to {out / DESIGN}", file=sys.stderr)
         size = self.max_batch_size or len(jobs)
         returns = []
         for start in range(0, len(jobs), size):
