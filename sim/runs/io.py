@@ -161,8 +161,7 @@ def _metadata(params: SimParams) -> dict[bytes, bytes]:
             b"cxsim.params": json.dumps(to_dict(params), sort_keys=True).encode()}
 
 
-def timeseries_table(params: SimParams, timeseries: Mapping[str, np.ndarray],
-                     meta: dict | None = None) -> pa.Table:
+def timeseries_table(params: SimParams, timeseries: Mapping[str, np.ndarray]) -> pa.Table:
     if tuple(timeseries) != DAILY_COLUMNS:
         raise ValueError(f"timeseries columns {tuple(timeseries)} differ from "
                          f"sim.core.metrics.DAILY_COLUMNS {DAILY_COLUMNS}")
@@ -171,11 +170,10 @@ def timeseries_table(params: SimParams, timeseries: Mapping[str, np.ndarray],
         raise ValueError("timeseries columns differ in length")
     columns = {c: pa.array(np.asarray(timeseries[c])) for c in DAILY_COLUMNS}
     columns.update(_scenario_columns(n, params))
-    return pa.table(columns).replace_schema_metadata(meta or _metadata(params))
+    return pa.table(columns)
 
 
-def journeys_table(params: SimParams, journeys: Mapping[str, np.ndarray],
-                   meta: dict | None = None) -> pa.Table:
+def journeys_table(params: SimParams, journeys: Mapping[str, np.ndarray]) -> pa.Table:
     if set(journeys) != set(JOURNEY_SCHEMA.names):
         raise ValueError(f"journey columns {sorted(journeys)} differ from "
                          f"{sorted(JOURNEY_SCHEMA.names)}")
@@ -183,19 +181,17 @@ def journeys_table(params: SimParams, journeys: Mapping[str, np.ndarray],
                                 else np.asarray(journeys[f.name]), f.type)
                for f in JOURNEY_SCHEMA}
     columns.update(_scenario_columns(len(journeys["day"]), params))
-    return pa.table(columns).replace_schema_metadata(meta or _metadata(params))
+    return pa.table(columns)
 
 
-def sampled_table(params: SimParams, sampled: Mapping[str, np.ndarray],
-                  meta: dict | None = None) -> pa.Table:
+def sampled_table(params: SimParams, sampled: Mapping[str, np.ndarray]) -> pa.Table:
     """The journey-sampled customers and the products each held at the start."""
     columns = {f.name: pa.array(np.asarray(sampled[f.name]), f.type) for f in SAMPLED_SCHEMA}
     columns.update(_scenario_columns(len(columns["customer"]), params))
-    return pa.table(columns).replace_schema_metadata(meta or _metadata(params))
+    return pa.table(columns)
 
 
-def holds_table(params: SimParams, hold_histogram: np.ndarray,
-                meta: dict | None = None) -> pa.Table:
+def holds_table(params: SimParams, hold_histogram: np.ndarray) -> pa.Table:
     """The hold-time histogram (calls by whole minutes on hold), its non-empty minutes only."""
     hist = np.asarray(hold_histogram)
     if hist.ndim != 1 or (hist < 0).any():
@@ -204,7 +200,7 @@ def holds_table(params: SimParams, hold_histogram: np.ndarray,
     columns = {"minutes": pa.array(minutes, pa.int32()),
                "calls": pa.array(hist[minutes], pa.int64())}
     columns.update(_scenario_columns(minutes.size, params))
-    return pa.table(columns).replace_schema_metadata(meta or _metadata(params))
+    return pa.table(columns)
 
 
 def package_versions() -> dict[str, str | None]:
@@ -263,11 +259,12 @@ def write_run(run_dir: Path | str, params: SimParams, timeseries: Mapping[str, n
     killed (SIGKILL leaves no chance to remove them).
     """
     run_dir = Path(run_dir)
-    meta = _metadata(params)  # (``meta``: the tables' metadata, made once)
-    tables = {TIMESERIES: timeseries_table(params, timeseries, meta),
-              JOURNEYS: journeys_table(params, journeys, meta),
-              SAMPLED: sampled_table(params, sampled, meta),
-              HOLDS: holds_table(params, hold_histogram, meta)}
+    meta = _metadata(params)  # every table's (config hash and parameters), made once
+    tables = {name: table.replace_schema_metadata(meta) for name, table in (
+        (TIMESERIES, timeseries_table(params, timeseries)),
+        (JOURNEYS, journeys_table(params, journeys)),
+        (SAMPLED, sampled_table(params, sampled)),
+        (HOLDS, holds_table(params, hold_histogram)))}
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / MANIFEST).unlink(missing_ok=True)
     for name in (*RUN_FILES, MANIFEST):  # left by a writer killed mid-file (see _atomic)
