@@ -140,6 +140,7 @@ class ServiceSilo(_Agent):
         self.free_at = np.zeros(0)
         self.part = Q.no_part_time()
         self.backlog = 0
+        self.company_calls = 0  # calls offered today by the whole company (the sample's too)
         self.served_idx = np.zeros(0, np.int64)
 
     def staff_for(self, day: int) -> float:
@@ -179,14 +180,15 @@ class ServiceSilo(_Agent):
         self.served_idx = K._callers(m.I, m.n, self.index, day) if callers is None else callers
         mode = {"none": Q.ANNOUNCE_NONE, "fixed": Q.ANNOUNCE_FIXED,
                 "honest": Q.ANNOUNCE_HONEST}[pol.promise]
-        self.backlog = K._silo_day(
+        self.backlog, self.company_calls = K._silo_day(
             m.F, m.I, self.served_idx, m.day_seed, day, self.free_at, self.part,
             self.open_minutes, b.retry_at_opening_minutes, self.cfg.handle_minutes,
             b.patience_minutes_mean,
             b.position_patience_multiplier if pol.announce_position else 1.0,
             b.captive_share, b.callback_accept, mode, pol.promised_wait_minutes,
             pol.callback, b.callback_min_wait_minutes, pol.callback_max_wait_minutes,
-            b.callback_patience_minutes, m.company_size / m.n_initial - 1.0)
+            b.callback_patience_minutes, m.company_size / m.n_initial - 1.0, self.index,
+            m.new_callers_expected[self.index])
 
     def cost_today(self) -> float:
         """The simulated customers' share of the silo's staff cost today."""

@@ -55,7 +55,7 @@ I_FIELDS = (
     "callback_gave_up", # 1 if they give up before the booked callback comes
     "today",            # the day the t_ rows describe (stale: nothing happened today)
     "t_action",         # today's contact: 0 none, 1 phone, 2 rep
-    "t_issue_new",      # 1 if an issue opened today (silo in issue_silo)
+    "t_issue_new",      # an issue opened today (silo in issue_silo): 0 no, 1 by chance, 2 a price query
     "t_ss",             # self-service today: -1 none, 0 failed, 1 resolved
     "t_rep",            # rep today: -1 none, 0 helped+resolved, 1 helped, 2 handed off, 3 ignored
     "t_call",           # call outcome today (sim.core.queue SERVED..CALLBACK_GAVE_UP), -1 none
@@ -99,6 +99,7 @@ SILO_BILLING, SILO_CLAIMS, SILO_RETENTION = (SILO_NAMES.index(s)
 # Codes of state rows
 PREF_SELF_SERVICE, PREF_PHONE, PREF_REP = range(3)  # channel_pref (metrics.CHANNELS order)
 ACTION_NONE, ACTION_PHONE, ACTION_REP = range(3)    # t_action: today's contact
+ISSUE_NONE, ISSUE_DRAWN, ISSUE_QUERY = range(3)     # t_issue_new: how today's issue opened
 SS_NONE, SS_FAILED, SS_RESOLVED = -1, 0, 1          # t_ss: self-service today
 REP_NONE, REP_RESOLVED, REP_HELPED, REP_HANDED_OFF, REP_IGNORED = range(-1, 4)  # t_rep
 CLOSED_NO, CLOSED_RESOLVED, CLOSED_UNRESOLVED = range(3)  # t_closed: the issue closed today

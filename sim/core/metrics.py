@@ -32,6 +32,8 @@ DAILY_COLUMNS = (
     "profit",                 # revenue - cost
     *(f"contacts_{c}" for c in CHANNELS),
     "calls",                  # phone calls offered to the silos today
+    "company_calls",          # ... by the whole company (population.company_size): the
+                              #     simulated customers' and the company's other callers'
     "abandoned",              # calls that hung up (on hold or on hearing the wait)
     "abandonment_rate",       # abandoned / calls (0 when no calls)
     "callbacks",              # calls turned into callbacks

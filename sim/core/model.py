@@ -101,6 +101,7 @@ class LoyaltyModel(mesa.Model):
             pop.tie_locality, pop.household_size_mean, pop.regions)
         self.customers: list[Customer] = _make_customers(self, 0, self.n)
         self.silos = [ServiceSilo(self, k, s) for k, s in enumerate(SILO_NAMES)]
+        self.new_callers_expected = np.zeros(len(self.silos))  # set every morning
         self.reps = [SalesRep(self, r) for r in range(self.n_reps)]
         self.rep_minutes_left = np.zeros(self.n_reps)
         self.acquisitions_refused = 0
@@ -229,14 +230,44 @@ class LoyaltyModel(mesa.Model):
         for no rep or silo (it depends on nothing else): ``K._morning``."""
         self._params_for_day(day)
         self.t_day = day
+        copies = self.company_size > self.n_initial  # the silos serve more than the sample
         if self.decisions == "kernel":
-            self._touched, self._deferred = K._morning(
-                self.F, self.I, self.pv, self.day_seed, day, self.n, self._buf)
+            self._touched, self._deferred, at_risk = K._morning(
+                self.F, self.I, self.pv, self.day_seed, day, self.n, self._buf, copies)
         else:
+            at_risk = np.zeros((5, 3), np.int64)
             for c in self.customers:
-                reference.morning(c, day)
+                risk = reference.morning(c, day)
+                if copies and risk is not None and 1 <= risk[0] <= 4:
+                    at_risk[risk] += 1
             self._touched = np.arange(self.n)  # the reference stamps everyone
             self._deferred = np.flatnonzero(self.I[L.I_T_ACTION, :self.n] != 0)
+        self.new_callers_expected = self._new_callers_expected(at_risk)
+
+    def _new_callers_expected(self, at_risk: np.ndarray) -> np.ndarray:
+        """Today's expected number of simulated customers calling each silo about an issue
+        opened by chance today (``ServiceSilo.serve``: the company's other such callers
+        come in proportion to it, not to the sample's count), from ``at_risk``: those who
+        could have had one, by products held and channel preference (``K._morning``). Their
+        first contact is a call unless self-service resolves it (preferred, or pushed
+        there); a customer preferring a rep calls only when the rep hands the issue off,
+        and those calls are copied as they come (``_company_callers``)."""
+        pv = self.pv
+        calls_if_issue = np.zeros(3)
+        fail = 1.0 - pv[L.P_SELF_SERVICE_RESOLUTION]
+        calls_if_issue[L.PREF_SELF_SERVICE] = fail
+        push = pv[L.P_SELF_SERVICE_PUSH]
+        calls_if_issue[L.PREF_PHONE] = push * fail + (1.0 - push)
+        calls = 0.0
+        for products in range(1, 5):
+            p_issue = 1.0 - math.exp(-(pv[L.P_ISSUE_RATE] * products))
+            for pref in (L.PREF_SELF_SERVICE, L.PREF_PHONE):
+                calls += at_risk[products, pref] * p_issue * calls_if_issue[pref]
+        share = np.zeros(len(self.silos))
+        share[L.SILO_BILLING] = pv[L.P_SILO_CUM_BILLING]
+        share[L.SILO_CLAIMS] = pv[L.P_SILO_CUM_CLAIMS] - pv[L.P_SILO_CUM_BILLING]
+        share[L.SILO_RETENTION] = 1.0 - pv[L.P_SILO_CUM_CLAIMS]
+        return calls * share
 
     def _reps_act(self, day: int) -> None:
         self.rep_minutes_left[:] = self.policy.rep_service_hours * 60.0

@@ -89,7 +89,8 @@ class Recorder:
             "revenue": revenue, "cost_claims": claims, "cost_service": service,
             "cost": claims + service, "profit": revenue - claims - service,
             "contacts_self_service": count("contacts_self_service"), "contacts_phone": calls,
-            "contacts_rep": count("contacts_rep"), "calls": calls, "abandoned": abandoned,
+            "contacts_rep": count("contacts_rep"), "calls": calls,
+            "company_calls": sum(silo.company_calls for silo in m.silos), "abandoned": abandoned,
             "abandonment_rate": abandoned / calls if calls else 0.0,
             "callbacks": callbacks, "callbacks_waiting": count("callbacks_waiting"),
             "hold_minutes_mean": float(h.mean()) if held else 0.0,
@@ -121,7 +122,7 @@ class Recorder:
             ("price_change", (I[L.I_T_RENEWAL] == 1) & (F[L.F_T_PRICE_CHANGE] != 0),
              F[L.F_T_PRICE_CHANGE]),
             ("judged_unfair", I[L.I_T_UNFAIR] == L.UNFAIR_YES, F[L.F_T_PRICE_CHANGE]),
-            ("issue", I[L.I_T_ISSUE_NEW] == 1, I[L.I_ISSUE_SILO]),
+            ("issue", I[L.I_T_ISSUE_NEW] != L.ISSUE_NONE, I[L.I_ISSUE_SILO]),
             ("self_service", I[L.I_T_SS] != L.SS_NONE, I[L.I_T_SS]),
             ("rep_contact", I[L.I_T_REP] != L.REP_NONE,
              np.maximum(I[L.I_T_REP] - L.REP_HELPED, 0)),  # 0 helped, 1 handed off, 2 ignored

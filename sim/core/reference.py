@@ -53,7 +53,9 @@ def _logistic(x):
 
 # ---------------------------------------------------------------------------------------
 def morning(c, day):
-    """Forget yesterday, drift, renew, get outreach, maybe have a new issue, pick a channel."""
+    """Forget yesterday, drift, renew, get outreach, maybe have a new issue, pick a channel.
+    Returns (products, channel_pref) if the customer could have had a new issue today, else
+    None (the kernel's ``at_risk`` counts)."""
     k = _Named(c.model.pv)
     for name in L.F_FIELDS:
         if name.startswith("t_"):
@@ -65,7 +67,7 @@ def morning(c, day):
     c.t_action = L.ACTION_NONE
     c.t_issue_new = c.t_closed = c.t_renewal = c.t_churn = c.t_saved = c.t_acquired = 0
     if not c.active:
-        return
+        return None
     # attitude drifts back to the customer's own baseline; memories fade
     c.attitude = c.attitude + (c.attitude_base - c.attitude) * (1.0 - k.keep_attitude)
     c.unfair = c.unfair * k.keep_unfair
@@ -83,17 +85,20 @@ def morning(c, day):
         else:
             c.t_outreach = L.OUTREACH_OFF_TARGET
             c.attitude = c.attitude + k.outreach_off_target
+    at_risk = None
     if not c.issue_open:
+        at_risk = (c.products, c.channel_pref)
         rate = k.issue_rate * c.products
         if _draw(c, ISSUE, day) < 1.0 - math.exp(-rate):
             u = _draw(c, ISSUE_SILO, day)
             silo = L.SILO_BILLING if u < k.silo_cum_billing else \
                 L.SILO_CLAIMS if u < k.silo_cum_claims else L.SILO_RETENTION
-            open_issue(c, day, silo)
+            open_issue(c, day, silo, L.ISSUE_DRAWN)
     if c.issue_open and c.callback_day == day:
         c.t_call = callback_due(c)  # a booked callback comes, or they gave up on it
     elif c.issue_open and c.issue_next_day == day:
         choose_channel(c, day, k)
+    return at_risk
 
 
 def renew(c, day, k):
@@ -181,15 +186,15 @@ def judge(c, day, k, seen, expected, explanation, reviewed, slot):
     explained = explanation == L.MOTIVE_COST or reviewed
     q = k.price_query_prob_explained if explained else k.price_query_prob_unexplained
     if not c.issue_open and _draw(c, PRICE_QUERY, day, slot) < q:
-        open_issue(c, day, L.SILO_BILLING)
+        open_issue(c, day, L.SILO_BILLING, L.ISSUE_QUERY)
 
 
-def open_issue(c, day, silo):
+def open_issue(c, day, silo, how):
     c.issue_open = 1
     c.issue_silo = silo
     c.issue_effort = 0
     c.issue_next_day = day
-    c.t_issue_new = 1
+    c.t_issue_new = how
 
 
 def choose_channel(c, day, k):

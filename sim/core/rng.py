@@ -39,6 +39,7 @@ NETWORK = 19       # social ties
 ACQUIRE = 20       # new customers
 SILO_ALONE = 21    # silo simulated in isolation (validation)
 COMPANY = 22       # the company's callers beyond the simulated ones (the silos' queue)
+COMPANY_NEW = 23   # ... those of them calling about an issue opened by chance today
 
 _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15

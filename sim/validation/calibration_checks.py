@@ -447,15 +447,6 @@ CONVERGENCE_FACTOR = 4
 CONVERGENCE_SEEDS = {True: 2, False: 6}
 CONVERGENCE_MARGIN = 0.10  # answers within 10% of the larger run's agree (assumption)
 HOLD_FLOOR = 0.5  # minutes: mean holds this close agree (no caller notices less); assumption
-CONVERGENCE_HOLD_OPEN = (
-    "The silos queue for the company (population.company_size) and its other callers are "
-    "copies of the simulated ones, so the company's daily call volume varies with the "
-    "sample's luck: at 10,000 of 100,000 customers its standard deviation from day to "
-    "day is about three times the whole company's, and under a staff cut the mean hold is "
-    "longer at the smaller sample (and with it, honest_wait's customers lost, about 10% "
-    "more at 10,000 than at 40,000). The other paired answers in customers and money "
-    "agree. See the README, \"Known limitations\".")
-HOLD_DRIVEN = {("honest_wait", "extra lost /10k")}  # measured to move with the holds
 
 
 def headline_size() -> int:
@@ -505,10 +496,7 @@ def check_convergence(settings: Settings) -> list[CheckResult]:
             "convergence", f"{scenario}: {what} at {size:,} customers equals the answer at "
             f"{CONVERGENCE_FACTOR * size:,}", SRC_CREDIBLE, f"{scenario}: {quantity}",
             float(b.mean()), float(a.mean()), math.hypot(sem(a), sem(b)), CONVERGENCE_MARGIN,
-            rule="agree", note=note,
-            open_target=CONVERGENCE_HOLD_OPEN if hold or (scenario, quantity) in HOLD_DRIVEN
-            else "",
-            abs_tolerance=HOLD_FLOOR if hold else 0.0))
+            rule="agree", note=note, abs_tolerance=HOLD_FLOOR if hold else 0.0))
 
     base_s, base_l = small["baseline"], large["baseline"]
     row("baseline", "customers lost per 10,000", "lost /10k", base_s["churned"],

@@ -233,6 +233,26 @@ def test_the_silos_serve_the_company_and_the_simulated_customers_are_a_sample():
         assert alone > 3 * whole
 
 
+def test_the_company_s_calls_vary_as_a_whole_company_s_not_as_the_sample_s():
+    """The company's callers about issues opened by chance come as a Poisson stream at the
+    sample's expected rate, so the company's daily calls vary far less than k times the
+    sample's (k = company / sample): the copies no longer multiply the sample's luck. At
+    2,000 of 50,000 customers (k = 25), copying every caller made the company's
+    variance-to-mean ratio of daily calls about k times the sample's."""
+    def ratio(x):
+        return float(x.var() / x.mean())
+    params = make(size=2_000, days=240, seed=3)
+    params.population.company_size = 50_000
+    ts = LoyaltyModel(params).run().timeseries()
+    sample, company = ts["calls"][30:], ts["company_calls"][30:]
+    assert company.mean() == pytest.approx(25 * sample.mean(), rel=0.1)
+    assert ratio(company) < 0.6 * 25 * ratio(sample)
+    # simulated in full, the company's calls are the sample's
+    params.population.company_size = 2_000
+    ts = LoyaltyModel(params).run().timeseries()
+    assert np.array_equal(ts["calls"], ts["company_calls"])
+
+
 def test_the_sample_cannot_exceed_the_company():
     params = make(size=2_000)
     params.population.company_size = 1_000

@@ -36,7 +36,7 @@ def _today_counts(I, touched, out):
             out[M.C_CONTACTS_SELF_SERVICE] += 1.0
         if I[L.I_T_REP, i] != L.REP_NONE:
             out[M.C_CONTACTS_REP] += 1.0
-        if I[L.I_T_ISSUE_NEW, i] == 1:
+        if I[L.I_T_ISSUE_NEW, i] != L.ISSUE_NONE:
             out[M.C_ISSUES_OPENED] += 1.0
         if I[L.I_T_CLOSED, i] == L.CLOSED_RESOLVED:
             out[M.C_ISSUES_RESOLVED] += 1.0

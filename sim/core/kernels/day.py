@@ -20,11 +20,13 @@ N_COUNT_CHUNKS = 64  # chunks of customers for parallel passes whose results are
 
 
 @njit(cache=True, inline="always")
-def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max):
+def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max, count_risk, at_risk):
     """Customer ``i``'s morning and, if they have no call or rep contact waiting for the
     reps and silos, their evening too (the evening depends on nothing else). Returns 0 if
     nothing happened to them today (their today's rows stay stale), 1 if something did and
-    their day is done, 2 if their evening waits for the reps and silos (``_evening``)."""
+    their day is done, 2 if their evening waits for the reps and silos (``_evening``).
+    ``at_risk``: (5, 3) counts by products held and channel preference of the customers
+    who could have a new issue today, incremented if ``count_risk`` (``_morning``)."""
     if I[L.I_ACTIVE, i] == 0:
         return 0
     # drift and fading memories (a zero memory stays zero: not written)
@@ -66,6 +68,8 @@ def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max):
             p = p_issue[products]
         else:
             p = 1.0 - math.exp(-(pv[L.P_ISSUE_RATE] * products))
+        if count_risk and 1 <= products <= 4:
+            at_risk[products, I[L.I_CHANNEL_PREF, i]] += 1
         if R.uniform(seed, R.ISSUE, i, day, 0) < p:
             u = R.uniform(seed, R.ISSUE_SILO, i, day, 0)
             silo = L.SILO_RETENTION
@@ -74,7 +78,7 @@ def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max):
             elif u < pv[L.P_SILO_CUM_CLAIMS]:
                 silo = L.SILO_CLAIMS
             touched = True
-            _open_issue(F, I, i, day, silo)
+            _open_issue(F, I, i, day, silo, L.ISSUE_DRAWN)
     # a booked callback's day: it comes, or they have given up waiting (no silo today)
     if I[L.I_ISSUE_OPEN, i] == 1 and I[L.I_CALLBACK_DAY, i] == day:
         touched = True
@@ -116,12 +120,14 @@ def _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max):
 
 
 @njit(cache=True, parallel=True)
-def _morning(F, I, pv, seed, day, n, buf):
+def _morning(F, I, pv, seed, day, n, buf, count_risk):
     """Every customer's morning in [0, n), and the evening of those who wait for no rep or
     silo (``_day_one``), in parallel chunks. ``buf``: (>= n,) int32 scratch. Returns
-    (touched, deferred), in customer order: the customers something happened to today
-    (everyone else's today's rows are stale) and those of them whose evening waits for the
-    reps and silos (``_evening``)."""
+    (touched, deferred, at_risk): in customer order, the customers something happened to
+    today (everyone else's today's rows are stale) and those of them whose evening waits
+    for the reps and silos (``_evening``); and, if ``count_risk``, the customers who could
+    have had a new issue today by products held (1-4) and channel preference, (5, 3)
+    (zeros otherwise)."""
     p_issue = np.zeros(5)  # chance of a new issue today by products held
     for products in range(1, 5):
         p_issue[products] = 1.0 - math.exp(-(pv[L.P_ISSUE_RATE] * products))
@@ -130,11 +136,13 @@ def _morning(F, I, pv, seed, day, n, buf):
     step = (n + chunks - 1) // chunks
     count = np.zeros(chunks + 1, np.int64)
     waiting = np.zeros(chunks + 1, np.int64)
+    risk = np.zeros((chunks, 5, 3), np.int64)
     for c in prange(chunks):
         k = c * step
         w = 0
         for i in range(c * step, min(n, (c + 1) * step)):
-            r = _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max)
+            r = _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max, count_risk,
+                         risk[c])
             if r != 0:
                 buf[k] = i
                 k += 1
@@ -155,7 +163,10 @@ def _morning(F, I, pv, seed, day, n, buf):
             if I[L.I_T_ACTION, i] != L.ACTION_NONE:
                 deferred[w] = i
                 w += 1
-    return touched, deferred
+    at_risk = np.zeros((5, 3), np.int64)
+    for c in range(chunks):
+        at_risk += risk[c]
+    return touched, deferred, at_risk
 
 
 @njit(cache=True, parallel=True)

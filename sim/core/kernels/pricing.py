@@ -119,4 +119,4 @@ def _judge(F, I, pv, seed, i, day, seen, expected, explanation, reviewed, slot):
     else:
         q = pv[L.P_PRICE_QUERY_PROB_UNEXPLAINED]
     if I[L.I_ISSUE_OPEN, i] == 0 and R.uniform(seed, R.PRICE_QUERY, i, day, slot) < q:
-        _open_issue(F, I, i, day, L.SILO_BILLING)
+        _open_issue(F, I, i, day, L.SILO_BILLING, L.ISSUE_QUERY)

@@ -15,13 +15,15 @@ from sim.core.kernels.today import _touch
 
 
 @njit(cache=True)
-def _open_issue(F, I, i, day, silo):
+def _open_issue(F, I, i, day, silo, how):
+    """Customer ``i``'s new issue in ``silo``, opened ``how`` (``L.ISSUE_DRAWN`` or
+    ``L.ISSUE_QUERY``), contacted today."""
     _touch(F, I, i, day)
     I[L.I_ISSUE_OPEN, i] = 1
     I[L.I_ISSUE_SILO, i] = silo
     I[L.I_ISSUE_EFFORT, i] = 0
     I[L.I_ISSUE_NEXT_DAY, i] = day
-    I[L.I_T_ISSUE_NEW, i] = 1
+    I[L.I_T_ISSUE_NEW, i] = how
 
 
 @njit(cache=True)
@@ -133,34 +135,71 @@ def _call_draws(I, idx, seed, day, day_start, open_minutes, opening_minutes, han
 
 
 @njit(cache=True)
+def _copy_draws(seed, stream, entity, day, k, handle_mean, patience_mean, patience_mult,
+                captive_share, callback_accept, callback_patience):
+    """One of the company's other callers: handling time, patience, callback acceptance
+    and patience waiting for a callback, from draws k..k+4 of (stream, entity)."""
+    handle = R.exponential(seed, stream, entity, day, k, handle_mean)
+    patience = np.inf
+    if R.uniform(seed, stream, entity, day, k + 1) >= captive_share:
+        patience = R.exponential(seed, stream, entity, day, k + 2, patience_mean) * patience_mult
+    accepts = R.uniform(seed, stream, entity, day, k + 3) < callback_accept
+    waits = R.exponential(seed, stream, entity, day, k + 4, callback_patience)
+    return handle, patience, accepts, waits
+
+
+@njit(cache=True)
 def _company_callers(I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
                      patience_mean, patience_mult, captive_share, callback_accept,
-                     callback_patience, extra):
-    """The company's callers today beyond the simulated ones: the simulated customers are a
-    sample of ``population.company_size``, so each simulated caller stands for ``extra`` =
-    company / simulated - 1 more (the whole part, plus one with the chance of the fraction).
-    Each copy calls the same silo in the same window (the day, or the opening after a call
-    the closing cut off) with its own arrival, handling, patience and callback acceptance
-    from the same distributions (stream ``COMPANY``; entity: the caller's slot and the copy's
-    number), patience waiting for a callback included. Copies take agents' time, and only
-    that: what they live through is the sample's, in distribution. Returns (arrival,
-    handle, patience, accepts, waits), unsorted."""
+                     callback_patience, extra, silo, new_expected):
+    """The company's callers today beyond the simulated ones ``idx``: the simulated
+    customers are a sample of ``population.company_size``, so each stands for ``extra`` =
+    company / simulated - 1 more. Two kinds:
+
+    - those calling about an issue opened by chance today (self-service failed or not
+      tried): a Poisson stream through the day at ``extra`` x ``new_expected`` (the
+      simulated customers' expected number of such callers, ``LoyaltyModel.
+      _new_callers_expected``), so the company's count varies as a whole company's
+      would, not as ``extra + 1`` times the sample's (stream ``COMPANY_NEW``; entity: the
+      copy's number and ``silo``);
+    - copies of every other simulated caller (calling again, or about a price query, or
+      handed off by a rep: their number follows the sample's own history), ``extra`` of
+      each (the whole part, plus one with the chance of the fraction), in the same window
+      (the day, or the opening after a call the closing cut off; stream ``COMPANY``;
+      entity: the caller's slot and the copy's number).
+
+    Each has its own arrival, handling, patience and callback acceptance from the same
+    distributions, patience waiting for a callback included. Copies take agents' time,
+    and only that: what they live through is the sample's, in distribution. Returns
+    (arrival, handle, patience, accepts, waits), unsorted."""
     m = idx.shape[0]
     whole = int(math.floor(extra))
     frac = extra - whole
-    counts = np.empty(m, np.int64)
+    counts = np.zeros(m, np.int64)
     total = 0
     for k in range(m):
+        i = idx[k]
+        if I[L.I_T_ISSUE_NEW, i] == L.ISSUE_DRAWN and I[L.I_T_REP, i] == L.REP_NONE:
+            continue  # (the Poisson stream stands for these)
         c = whole
-        if frac > 0.0 and R.uniform(seed, R.COMPANY, idx[k], day, 0) < frac:
+        if frac > 0.0 and R.uniform(seed, R.COMPANY, i, day, 0) < frac:
             c += 1
         counts[k] = c
         total += c
-    arrival = np.empty(total)
-    handle = np.empty(total)
-    patience = np.empty(total)
-    accepts = np.empty(total, np.bool_)
-    waits = np.empty(total)
+    closing = day_start + open_minutes
+    gap_mean = open_minutes / (extra * new_expected) if extra * new_expected > 0.0 else np.inf
+    fresh = 0
+    t = day_start
+    while gap_mean < np.inf:
+        t += R.exponential(seed, R.COMPANY_NEW, fresh * 16 + silo, day, 0, gap_mean)
+        if t >= closing:
+            break
+        fresh += 1
+    arrival = np.empty(total + fresh)
+    handle = np.empty(total + fresh)
+    patience = np.empty(total + fresh)
+    accepts = np.empty(total + fresh, np.bool_)
+    waits = np.empty(total + fresh)
     j = 0
     for k in range(m):
         i = idx[k]
@@ -170,15 +209,19 @@ def _company_callers(I, idx, seed, day, day_start, open_minutes, opening_minutes
         for c in range(counts[k]):
             entity = ((c + 1) << 32) | i
             arrival[j] = day_start + R.uniform(seed, R.COMPANY, entity, day, 0) * window
-            handle[j] = R.exponential(seed, R.COMPANY, entity, day, 1, handle_mean)
-            if R.uniform(seed, R.COMPANY, entity, day, 2) < captive_share:
-                patience[j] = np.inf
-            else:
-                patience[j] = R.exponential(seed, R.COMPANY, entity, day, 3,
-                                            patience_mean) * patience_mult
-            accepts[j] = R.uniform(seed, R.COMPANY, entity, day, 4) < callback_accept
-            waits[j] = R.exponential(seed, R.COMPANY, entity, day, 5, callback_patience)
+            handle[j], patience[j], accepts[j], waits[j] = _copy_draws(
+                seed, R.COMPANY, entity, day, 1, handle_mean, patience_mean, patience_mult,
+                captive_share, callback_accept, callback_patience)
             j += 1
+    t = day_start
+    for c in range(fresh):
+        entity = c * 16 + silo
+        t += R.exponential(seed, R.COMPANY_NEW, entity, day, 0, gap_mean)
+        arrival[j] = t
+        handle[j], patience[j], accepts[j], waits[j] = _copy_draws(
+            seed, R.COMPANY_NEW, entity, day, 1, handle_mean, patience_mean, patience_mult,
+            captive_share, callback_accept, callback_patience)
+        j += 1
     return arrival, handle, patience, accepts, waits
 
 
@@ -186,7 +229,7 @@ def _company_callers(I, idx, seed, day, day_start, open_minutes, opening_minutes
 def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes,
               handle_mean, patience_mean, patience_mult, captive_share, callback_accept,
               announce_mode, promised, callback_offered, callback_min_wait,
-              callback_max_wait, callback_patience, extra):
+              callback_max_wait, callback_patience, extra, silo, new_expected):
     """Serve one silo's callers for one day and write each caller's outcome into their
     columns. Nobody holds past closing: a caller's patience is at most the time left until
     the line closes, so a caller still waiting then (captive ones too) is cut off, as an
@@ -194,11 +237,13 @@ def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes
     (``opening_day``). Agents finish the calls they started after closing, and callbacks
     keep their place. A callback is booked (``callback_day``: the business day it comes, or
     the day the caller gives up waiting for it, ``callback_gave_up``); the issue stays open
-    until then (``_callback_due``). ``extra``: the company's callers per simulated caller
-    beyond them (``_company_callers``; 0 when the simulation is the whole company), who
-    queue with them. A callback given up on takes no agent's time (``Q._serve_fcfs``),
-    the copies' too. Returns the backlog of the simulated callers: those the closing sent
-    away (cut off, or told a wait beyond it) and the callbacks not started by closing."""
+    until then (``_callback_due``). ``extra``: the company's customers per simulated one
+    beyond them (0 when the simulation is the whole company), whose callers queue with
+    them (``_company_callers``: ``silo``'s index and ``new_expected``, the simulated
+    customers' expected callers about an issue opened by chance today). A callback given up on takes no agent's time (``Q._serve_fcfs``),
+    the copies' too. Returns (backlog, offered): the backlog of the simulated callers
+    (those the closing sent away, cut off or told a wait beyond it, and the callbacks not
+    started by closing) and the calls the silo was offered, the company's others too."""
     day_start = day * open_minutes
     closing = day_start + open_minutes
     order, arrival, handle, patience, accepts, waits = _call_draws(
@@ -212,7 +257,7 @@ def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes
         c_arr, c_handle, c_pat, c_acc, c_waits = _company_callers(
             I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
             patience_mean, patience_mult, captive_share, callback_accept, callback_patience,
-            extra)
+            extra, silo, new_expected)
         queue_order = np.argsort(np.concatenate((arrival, c_arr)), kind="mergesort")
         q_arr = np.concatenate((arrival, c_arr))[queue_order]
         q_handle = np.concatenate((handle, c_handle))[queue_order]
@@ -263,7 +308,7 @@ def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes
             I[L.I_OPENING_DAY, i] = day + 1
         if start[k] > closing or sent_away:
             backlog += 1
-    return backlog
+    return backlog, n_q
 
 
 @njit(cache=True)
