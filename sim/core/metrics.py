@@ -41,7 +41,8 @@ DAILY_COLUMNS = (
     "hold_minutes_mean",      # over calls that held (0 when none)
     "hold_minutes_p90",
     "hold_minutes_max",
-    "broken_promises",        # callers held longer than they were promised
+    "broken_promises",        # callers held, or called back, later than they were promised
+                              #     (a callback on the day it is booked)
     "backlog",                # callers sent away by today's closing, and callbacks after it
     "issues_opened",
     "issues_resolved",
@@ -61,7 +62,7 @@ EVENTS = (
     "self_service",      # [1 resolved, 0 not]
     "rep_contact",       # [0 helped, 1 handed off, 2 ignored]
     "call",              # [minutes on hold]
-    "promise_broken",    # [minutes beyond the promise]
+    "promise_broken",    # [minutes beyond the promise; a callback's on the day it is booked]
     "abandoned",         # [minutes on hold]
     "callback",          # [business minutes until called back, or until giving up waiting]
     "callback_gave_up",  # [business minutes waited for the callback before giving up]

@@ -372,3 +372,20 @@ def test_with_callbacks_a_broken_promise_loses_more_customers_than_honest_waits(
     honest = churn(10_000, 365, 0, promise="honest", **cut)
     assert fixed["broken_promises"] > 100 and honest["broken_promises"] == 0
     assert fixed["churned"] > honest["churned"] + 10
+
+
+def test_a_callback_later_than_a_fixed_promise_counts_as_a_broken_promise():
+    """A callback booked for later than the 2 hours promised breaks the promise: the daily
+    count and the journeys say so on the day it is booked, and the two agree (the journeys
+    follow the book, not the customers who join later)."""
+    params = make(3000, 60, 1, staffing_factor=0.35, callback=True, promise="fixed",
+                  promised_wait_minutes=120.0)
+    params.population.journey_sample = 3000
+    model = LoyaltyModel(params).run()
+    j = model.journeys()
+    broken = j["event"] == "promise_broken"
+    daily = model.timeseries()["broken_promises"].sum()
+    assert 0.95 * daily <= broken.sum() <= daily
+    booked = {(c, d) for c, d, e in zip(j["customer"], j["day"], j["event"]) if e == "callback"}
+    on_booking = [(c, d) in booked for c, d in zip(j["customer"][broken], j["day"][broken])]
+    assert sum(on_booking) > 0

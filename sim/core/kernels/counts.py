@@ -59,7 +59,9 @@ def _calls_today(F, I, served, fixed, hist, hist_max):
     (holds, abandoned, callbacks, broken). ``holds``: the minutes on hold of those served
     or abandoned, in the order of ``served``; each also counts into ``hist`` (int64,
     bins of whole minutes, the last ``hist_max`` for longer holds). ``broken``: held
-    longer than a fixed promise (``fixed``), else 0."""
+    longer than a fixed promise (``fixed``), or booked a callback that comes (or is given
+    up on) later than it (counted on the day it is booked, when its time is known), else
+    0."""
     m = served.shape[0]
     holds = np.empty(m)
     held = abandoned = callbacks = broken = 0
@@ -76,6 +78,8 @@ def _calls_today(F, I, served, fixed, hist, hist_max):
             abandoned += 1
         elif outcome == Q.CALLBACK:
             callbacks += 1
+            if fixed and F[L.F_CALLBACK_WAIT, i] > F[L.F_CALLBACK_TOLD, i]:
+                broken += 1
     return holds[:held], abandoned, callbacks, broken
 
 
