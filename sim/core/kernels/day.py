@@ -140,9 +140,9 @@ def _morning(F, I, pv, seed, day, n, buf, count_risk):
     for c in prange(chunks):
         k = c * step
         w = 0
+        at_risk = risk[c]
         for i in range(c * step, min(n, (c + 1) * step)):
-            r = _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max, count_risk,
-                         risk[c])
+            r = _day_one(F, I, pv, seed, i, day, p_issue, eta_max, p_max, count_risk, at_risk)
             if r != 0:
                 buf[k] = i
                 k += 1
