@@ -120,7 +120,6 @@ class Recorder:
         held = (call == Q.SERVED) | (call == Q.ABANDONED)
         booked = call == Q.CALLBACK  # (its time is known when booked: the queue's)
         waited = np.where(booked, F[L.F_CALLBACK_WAIT], hold)
-        promised = np.where(booked, F[L.F_CALLBACK_TOLD], told)
         events = (
             ("price_change", (I[L.I_T_RENEWAL] == 1) & (F[L.F_T_PRICE_CHANGE] != 0),
              F[L.F_T_PRICE_CHANGE]),
@@ -136,8 +135,7 @@ class Recorder:
             ("callback_gave_up", (call == Q.CALLBACK_GAVE_UP) | (
                 (call == Q.CALLBACK) & (I[L.I_CALLBACK_GAVE_UP] == 1)
                 & (I[L.I_CALLBACK_DAY] == -1)), F[L.F_CALLBACK_WAIT]),
-            ("promise_broken", (held | booked) & (waited > promised) & fixed,
-             waited - promised),
+            ("promise_broken", (held | booked) & (waited > told) & fixed, waited - told),
             ("resolved", I[L.I_T_CLOSED] == L.CLOSED_RESOLVED, I[L.I_ISSUE_EFFORT]),
             ("unresolved", I[L.I_T_CLOSED] == L.CLOSED_UNRESOLVED, I[L.I_ISSUE_EFFORT]),
             ("outreach", I[L.I_T_OUTREACH] != L.OUTREACH_NONE, I[L.I_T_OUTREACH]),

@@ -78,7 +78,7 @@ def _calls_today(F, I, served, fixed, hist, hist_max):
             abandoned += 1
         elif outcome == Q.CALLBACK:
             callbacks += 1
-            if fixed and F[L.F_CALLBACK_WAIT, i] > F[L.F_CALLBACK_TOLD, i]:
+            if fixed and F[L.F_CALLBACK_WAIT, i] > F[L.F_T_ANNOUNCED, i]:  # (its promise)
                 broken += 1
     return holds[:held], abandoned, callbacks, broken
 

@@ -148,6 +148,13 @@ def _copy_draws(seed, stream, entity, day, k, handle_mean, patience_mean, patien
     return handle, patience, accepts, waits
 
 
+@njit(cache=True, inline="always")
+def _fresh_entity(c, silo):
+    """The entity of the ``c``-th company caller about a new issue in ``silo`` (stream
+    ``COMPANY_NEW``; room for 16 silos)."""
+    return c * 16 + silo
+
+
 @njit(cache=True)
 def _company_callers(I, idx, seed, day, day_start, open_minutes, opening_minutes, handle_mean,
                      patience_mean, patience_mult, captive_share, callback_accept,
@@ -191,7 +198,7 @@ def _company_callers(I, idx, seed, day, day_start, open_minutes, opening_minutes
     fresh = 0
     t = day_start
     while gap_mean < np.inf:
-        t += R.exponential(seed, R.COMPANY_NEW, fresh * 16 + silo, day, 0, gap_mean)
+        t += R.exponential(seed, R.COMPANY_NEW, _fresh_entity(fresh, silo), day, 0, gap_mean)
         if t >= closing:
             break
         fresh += 1
@@ -215,7 +222,7 @@ def _company_callers(I, idx, seed, day, day_start, open_minutes, opening_minutes
             j += 1
     t = day_start
     for c in range(fresh):
-        entity = c * 16 + silo
+        entity = _fresh_entity(c, silo)
         t += R.exponential(seed, R.COMPANY_NEW, entity, day, 0, gap_mean)
         arrival[j] = t
         handle[j], patience[j], accepts[j], waits[j] = _copy_draws(
@@ -240,8 +247,8 @@ def _silo_day(F, I, idx, seed, day, free_at, part, open_minutes, opening_minutes
     until then (``_callback_due``). ``extra``: the company's customers per simulated one
     beyond them (0 when the simulation is the whole company), whose callers queue with
     them (``_company_callers``: ``silo``'s index and ``new_expected``, the simulated
-    customers' expected callers about an issue opened by chance today). A callback given up on takes no agent's time (``Q._serve_fcfs``),
-    the copies' too. Returns (backlog, offered): the backlog of the simulated callers
+    customers' expected callers about an issue opened by chance today). A callback given
+    up on takes no agent's time (``Q._serve_fcfs``), the copies' too. Returns (backlog, offered): the backlog of the simulated callers
     (those the closing sent away, cut off or told a wait beyond it, and the callbacks not
     started by closing) and the calls the silo was offered, the company's others too."""
     day_start = day * open_minutes
